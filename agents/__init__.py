@@ -1,0 +1,54 @@
+"""The agent registry: every specialist the supervisor can route to, built from its module's ``AGENT``.
+
+To add a specialist, write ``agents/<name>.py`` exporting ``AGENT = AgentSpec(...)`` and list the module in
+``AGENT_MODULES``. Nothing else changes: the router, graph and CLI read the registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from tools.common import InputError
+
+from .base import AgentSpec, ToolCall, ToolSpec
+from .planned import PLANNED, PlannedAgent
+
+__all__ = ("AgentSpec", "ToolSpec", "ToolCall", "AGENT_MODULES", "registry", "get_agent", "find_tool", "planned_agents")
+
+AGENT_MODULES: tuple[str, ...] = ("agents.hardware_architect",)
+
+
+def registry() -> dict[str, AgentSpec]:
+    """Registered agents by name, in ``AGENT_MODULES`` order."""
+    agents: dict[str, AgentSpec] = {}
+    for module in AGENT_MODULES:
+        spec: AgentSpec = importlib.import_module(module).AGENT
+        if spec.name in agents:
+            raise ValueError(f"agent name {spec.name!r} registered twice (second time by {module})")
+        agents[spec.name] = spec
+    return agents
+
+
+def get_agent(name: str) -> AgentSpec:
+    """The registered agent ``name``; the error lists the registered ones."""
+    agents = registry()
+    if name not in agents:
+        raise InputError("agent", name, list(agents))
+    return agents[name]
+
+
+def find_tool(name: str) -> tuple[AgentSpec, ToolSpec]:
+    """The agent owning tool ``name`` and the tool; the error lists every registered tool."""
+    agents = registry()
+    for agent in agents.values():
+        for tool in agent.tools:
+            if tool.name == name:
+                return agent, tool
+    raise InputError("tool", name, [t.name for a in agents.values() for t in a.tools])
+
+
+def planned_agents() -> tuple[PlannedAgent, ...]:
+    """Roadmap specialists that are not registered yet."""
+    names = set(registry())
+    return tuple(p for p in PLANNED if p.name not in names)
+

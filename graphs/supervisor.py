@@ -1,0 +1,184 @@
+"""The supervisor graph: router -> one agent node (or the no-specialist node) -> end, built from the registry.
+
+One hop per turn keeps routing loops impossible. Agent nodes are made by one factory from ``AgentSpec``
+data; nothing here knows any particular agent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+from pydantic import BaseModel, ValidationError
+
+from agents import AgentSpec, ToolCall, planned_agents
+from chipcrew.llm import LLMClient, LLMError, Message
+from chipcrew.prompts import load_prompt
+from chipcrew.settings import Settings
+from tools.common import ChipCrewError
+
+from .router import Router
+from .state import CrewState
+
+__all__ = ("Runtime", "build_supervisor", "NO_SPECIALIST", "format_validation_error")
+
+NO_SPECIALIST = "no_specialist"
+
+
+@dataclass
+class Runtime:
+    """Everything the graph's nodes need, built once per process."""
+
+    settings: Settings
+    agents: dict[str, AgentSpec]
+    router: Router
+    llm: LLMClient
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """pydantic's errors as ``field: message (got value)`` lines."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+        lines.append(f"{loc}: {err['msg']}{got}")
+    return f"invalid arguments for {exc.title}:\n  " + "\n  ".join(lines)
+
+
+def build_supervisor(rt: Runtime, checkpointer: BaseCheckpointSaver | None = None, clarify: bool = False) -> Any:
+    """Compile the supervisor. With ``clarify`` an uncertain route asks the user (LangGraph ``interrupt``)."""
+    graph = StateGraph(CrewState)
+    graph.add_node("router", _router_node(rt, clarify))
+    graph.add_node(NO_SPECIALIST, _no_specialist_node(rt))
+    for name, spec in rt.agents.items():
+        if name in ("router", NO_SPECIALIST):
+            raise ValueError(f"agent name {name!r} collides with a supervisor node; rename the agent")
+        graph.add_node(name, _agent_node(rt, spec))
+        graph.add_edge(name, END)
+    graph.add_edge(START, "router")
+    graph.add_conditional_edges(
+        "router", lambda s: s.get("agent") or NO_SPECIALIST, [*rt.agents, NO_SPECIALIST]
+    )
+    graph.add_edge(NO_SPECIALIST, END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _router_node(rt: Runtime, clarify: bool) -> Any:
+    def route(state: CrewState) -> dict[str, Any]:
+        request = state["request"]
+        decision = rt.router.route(request, allow_llm=rt.settings.llm_capable)
+        if decision.agent is None and decision.needs_clarification and clarify:
+            options = ", ".join(rt.agents)
+            reply = interrupt({"question": f"I am not sure who should handle this. Which specialist: {options}?", "options": list(rt.agents)})
+            retry = rt.router.route(str(reply), allow_llm=False)
+            if retry.agent is None:
+                retry = rt.router.route(f"{request} {reply}", allow_llm=False)
+            if retry.agent is not None:
+                decision = retry
+                decision.tier = "clarify"
+        return {
+            "agent": decision.agent,
+            "router_tier": decision.tier,
+            "scores": decision.scores,
+            "route_reason": decision.reason,
+            "tool_calls": [],
+            "result": None,
+            "answer": "",
+        }
+
+    return route
+
+
+def _no_specialist_node(rt: Runtime) -> Any:
+    def no_specialist(state: CrewState) -> dict[str, Any]:
+        lines = [f"No specialist handles this request ({state.get('route_reason', 'no match')})."]
+        lines.append("Available specialists:")
+        lines += [f"- **{a.name}**: {a.description}" for a in rt.agents.values()]
+        planned = planned_agents()
+        if planned:
+            lines.append("Planned, not available yet: " + ", ".join(p.name for p in planned) + ".")
+        lines.append("Name one in your request (e.g. '@hardware_architect ...') to choose it yourself.")
+        answer = "\n".join(lines)
+        return {"answer": answer, "messages": [{"role": "assistant", "content": answer}]}
+
+    return no_specialist
+
+
+def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
+    def run_agent(state: CrewState) -> dict[str, Any]:
+        writer = get_stream_writer()
+        request = state["request"]
+        call, planner = _plan(rt, spec, request)
+        record = {"tool": call.tool, "args": call.args, "planner": planner}
+        try:
+            tool = spec.tool(call.tool)
+            result: BaseModel = tool.invoke(
+                call.args, progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac})
+            )
+        except ValidationError as exc:
+            return _reply(record, None, format_validation_error(exc))
+        except ChipCrewError as exc:
+            return _reply(record, None, f"{call.tool} failed: {exc}")
+        answer = _phrase(rt, spec, request, spec.render(call, result))
+        return _reply(record, result.model_dump(mode="json"), answer)
+
+    return run_agent
+
+
+def _reply(record: dict[str, Any], result: dict[str, Any] | None, answer: str) -> dict[str, Any]:
+    return {"tool_calls": [record], "result": result, "answer": answer, "messages": [{"role": "assistant", "content": answer}]}
+
+
+def _plan(rt: Runtime, spec: AgentSpec, request: str) -> tuple[ToolCall, str]:
+    """The tool call: by LLM tool calling when a capable endpoint is set (falling back), else the planner."""
+    if rt.settings.llm_capable:
+        tools = [
+            {
+                "type": "function",
+                "function": {"name": t.name, "description": t.description, "parameters": t.args_model.model_json_schema()},
+            }
+            for t in spec.tools
+        ]
+        try:
+            reply = rt.llm.chat(
+                [Message(role="system", content=load_prompt(spec.prompt)), Message(role="user", content=request)],
+                tools=tools,
+            )
+            if reply.tool_calls:
+                chosen = reply.tool_calls[0]
+                spec.tool(chosen.name).args_model.model_validate(chosen.arguments)
+                return ToolCall(tool=chosen.name, args=chosen.arguments), "llm"
+        except (LLMError, ValidationError, ChipCrewError):
+            pass  # the deterministic planner below is always there
+    return spec.plan(request), "deterministic"
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _phrase(rt: Runtime, spec: AgentSpec, request: str, template: str) -> str:
+    """Polish the template answer with the LLM where one is configured; never let it change a number."""
+    if rt.llm.name == "none":
+        return template
+    try:
+        if rt.settings.llm_capable:
+            prompt = load_prompt("answer").format(agent=spec.name, description=spec.description, results=template)
+            text = rt.llm.chat([Message(role="system", content=prompt), Message(role="user", content=request)]).content
+            return text if _numbers_kept(text, template) else template
+        finding = template.strip().splitlines()[0]
+        text = rt.llm.chat([Message(role="user", content=load_prompt("summary").format(finding=finding))], max_tokens=60).content
+        text = text.strip().splitlines()[0] if text.strip() else ""
+        return f"{text}\n\n{template}" if text and _numbers_kept(text, finding) else template
+    except LLMError:
+        return template
+
+
+def _numbers_kept(text: str, source: str) -> bool:
+    """Every number in ``text`` appears in ``source`` (a guard against a small model inventing values)."""
+    allowed = set(_NUMBER.findall(source))
+    return all(n in allowed for n in _NUMBER.findall(text))

@@ -1,0 +1,43 @@
+"""Shared fixtures: settings isolated in a temporary home, and the offline models loaded once per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chipcrew.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's config or writes to their data folder."""
+    monkeypatch.setenv("CHIPCREW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CHIPCREW_CONFIG", str(tmp_path / "no-config.toml"))
+    for var in ("CHIPCREW_LLM_BACKEND", "CHIPCREW_OPENAI_BASE_URL", "CHIPCREW_OPENAI_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def settings_none(tmp_path: Path) -> Settings:
+    """Template answers only: the fast, deterministic backend."""
+    return Settings(llm_backend="none", home=tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def embedded_llm():
+    """SmolLM2-135M, loaded once (converted weights cached in the user cache folder)."""
+    from chipcrew.llm.embedded import EmbeddedClient
+
+    return EmbeddedClient(cache_dir=Settings().cache_dir, max_tokens=64)
+
+
+@pytest.fixture(scope="session")
+def llm_server(embedded_llm):
+    """A real OpenAI-compatible HTTP server on loopback (``chipcrew serve``) over the embedded model."""
+    from chipcrew.serve import serve_in_thread
+
+    server, url = serve_in_thread(embedded_llm)
+    yield url
+    server.shutdown()
+    server.server_close()

