@@ -49,9 +49,12 @@ def _progress_bar() -> Any:
         bar = state.get("bar")
         if bar is None:
             bar = state["bar"] = tqdm(total=100, file=sys.stderr, leave=False, bar_format="{desc} {bar} {percentage:3.0f}%")
-        bar.set_description_str(str(event.get("progress", ""))[:40])
+        bar.set_description_str(str(event.get("progress", ""))[:40].ljust(40))
         bar.n = int(100 * float(event["fraction"]))
         bar.refresh()
+        if event["fraction"] >= 1.0:
+            bar.close()
+            state.pop("bar")
 
     return update
 

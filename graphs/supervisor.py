@@ -170,10 +170,13 @@ def _phrase(rt: Runtime, spec: AgentSpec, request: str, template: str) -> str:
             prompt = load_prompt("answer").format(agent=spec.name, description=spec.description, results=template)
             text = rt.llm.chat([Message(role="system", content=prompt), Message(role="user", content=request)]).content
             return text if _numbers_kept(text, template) else template
-        finding = template.strip().splitlines()[0]
-        text = rt.llm.chat([Message(role="user", content=load_prompt("summary").format(finding=finding))], max_tokens=60).content
-        text = text.strip().splitlines()[0] if text.strip() else ""
-        return f"{text}\n\n{template}" if text and _numbers_kept(text, finding) else template
+        finding = template.strip().splitlines()[0].replace("**", "")
+        messages = [Message(role="system", content=load_prompt("summary")), Message(role="user", content=finding)]
+        text = rt.llm.chat(messages, max_tokens=60).content.strip()
+        text = text.splitlines()[0] if text else ""
+        complete = text.endswith((".", "!", "?"))  # a reply cut off by max_tokens is dropped
+        useful = complete and text != finding and _NUMBER.search(text) and _numbers_kept(text, finding)
+        return f"{text}\n\n{template}" if useful else template
     except LLMError:
         return template
 

@@ -23,6 +23,7 @@ __all__ = (
     "shared_data_dir",
     "package_versions",
     "Timer",
+    "quiet_transformers",
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -135,3 +136,11 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self._start
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' load-time progress bars and advisories; ChipCrew reports its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import DataNotFoundError
+from .common import DataNotFoundError, quiet_transformers
 
 __all__ = ("Embedder", "default_embedder_path", "load_embedder")
 
@@ -37,6 +37,7 @@ class Embedder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        quiet_transformers()
         if not (path / "config.json").is_file():
             raise DataNotFoundError(f"no model at {path}: expected a folder with config.json and weights")
         self.path = path

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.common import DataNotFoundError
+from tools.common import DataNotFoundError, quiet_transformers
 
 from .base import ChatReply, LLMResponseError, Message, ToolCallOut
 
@@ -57,6 +57,7 @@ class EmbeddedClient:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        quiet_transformers()
         converted = self.cache_dir / self.gguf.stem if self.cache_dir else None
         if converted is not None and (converted / "model.safetensors").is_file():
             self._tokenizer = AutoTokenizer.from_pretrained(converted)
