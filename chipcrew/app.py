@@ -32,6 +32,7 @@ class Turn(BaseModel):
     result: dict[str, Any] | None = None
     answer: str = ""
     question: str | None = Field(default=None, description="A clarifying question; answer it with `resume`.")
+    trajectory: list[str] = Field(default_factory=list, description="Graph nodes visited in this turn, in order.")
 
     def as_json(self) -> dict[str, Any]:
         """The ``chipcrew ask --json`` shape."""
@@ -101,9 +102,12 @@ class ChipCrew:
         return list(self.graph.get_state(self._config).values.get("messages", []))
 
     def _run(self, inputs: Any, on_progress: ProgressHandler | None) -> Turn:
+        trajectory: list[str] = []
         for mode, chunk in self.graph.stream(inputs, self._config, stream_mode=["custom", "updates"]):
             if mode == "custom" and on_progress is not None:
                 on_progress(chunk)
+            elif mode == "updates":
+                trajectory += [node for node in chunk if not node.startswith("__")]
         snapshot = self.graph.get_state(self._config)
         values = snapshot.values
         question = None
@@ -117,4 +121,5 @@ class ChipCrew:
             result=values.get("result"),
             answer="" if question else values.get("answer", ""),
             question=question,
+            trajectory=trajectory,
         )

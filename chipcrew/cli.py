@@ -48,10 +48,11 @@ def _progress_bar() -> Any:
             return
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=100, file=sys.stderr, leave=False, bar_format="{desc} {bar} {percentage:3.0f}%")
-        bar.set_description_str(str(event.get("progress", ""))[:40].ljust(40))
-        bar.n = int(100 * float(event["fraction"]))
-        bar.refresh()
+            bar = state["bar"] = tqdm(
+                total=100, file=sys.stderr, leave=False, mininterval=0.5, bar_format="{desc} {bar} {percentage:3.0f}%"
+            )
+        bar.set_description_str(str(event.get("progress", ""))[:40].ljust(40), refresh=False)
+        bar.update(int(100 * float(event["fraction"])) - bar.n)
         if event["fraction"] >= 1.0:
             bar.close()
             state.pop("bar")
@@ -205,6 +206,16 @@ def serve(
         pass
     finally:
         server.server_close()
+
+
+def _mount() -> None:
+    from chipcrew.commands import eval_cmd, litho
+
+    app.add_typer(eval_cmd.app, name="eval")
+    app.add_typer(litho.app, name="litho")
+
+
+_mount()
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``chipcrew`` CLI, one module per group (eval, bench, litho)."""
