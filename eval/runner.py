@@ -1,0 +1,163 @@
+"""Run the eval suites against the supervisor and write ``cases.jsonl`` (one row per case, written as each case
+finishes, so an interrupted run keeps what it did) and ``summary.json``.
+
+Cases run on a local process pool (each worker builds one :class:`ChipCrew`); the embedded and ``none`` backends
+are deterministic, so ``repeats > 1`` matters only for an LLM endpoint with sampling (pass^k).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
+
+from .schema import Split, load_cases
+from .scorers import check_passes, latency_stats, pass_hat_k, routing_scores, tool_call_scores, trajectory_match
+
+__all__ = ("run_eval", "SUITES")
+
+SUITES = ("routing", "tools", "tasks")
+Suite = Literal["routing", "tools", "tasks", "all"]
+
+_CREW: Any = None  # one per worker process, built by _init_worker
+
+
+def _init_worker(backend: str, home: str | None) -> None:
+    global _CREW
+    from chipcrew.app import ChipCrew
+    from chipcrew.settings import Settings
+
+    kwargs: dict[str, Any] = {"llm_backend": backend}
+    if home:
+        kwargs["home"] = Path(home)
+    _CREW = ChipCrew(Settings(**kwargs))
+
+
+def _run_case(kind: str, case: dict[str, Any], repeats: int) -> dict[str, Any]:
+    runner = {"routing": _routing_case, "tools": _tool_case, "tasks": _task_case}[kind]
+    trials = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        try:
+            row = runner(case)
+        except Exception as exc:  # a crashing case is a failed case, recorded, never a crashed run
+            row = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        row["seconds"] = time.perf_counter() - start
+        trials.append(row)
+    out = {"id": case["id"], "suite": kind, "split": case["split"], **trials[0]}
+    out["trials_ok"] = [bool(t["ok"]) for t in trials]
+    return out
+
+
+def _routing_case(case: dict[str, Any]) -> dict[str, Any]:
+    expected = case["expected_agent"] if case["expected_agent"] in _CREW.runtime.agents else None
+    decision = _CREW.route(case["request"])
+    return {"expected": expected, "predicted": decision.agent, "tier": decision.tier, "ok": decision.agent == expected}
+
+
+def _tool_case(case: dict[str, Any]) -> dict[str, Any]:
+    from graphs.supervisor import plan_call
+
+    spec = _CREW.runtime.agents.get(case["agent"])
+    if spec is None:
+        return {"ok": False, "skipped": f"agent {case['agent']} is not registered"}
+    call, planner = plan_call(_CREW.runtime, spec, case["request"])
+    scores = tool_call_scores(case["tool"], case["args"], call.tool, call.args, case["tolerance"])
+    valid = True
+    try:
+        spec.tool(call.tool).args_model.model_validate(call.args)
+    except Exception:
+        valid = False
+    return {"tool": call.tool, "args": call.args, "planner": planner, "valid": valid, **scores, "ok": scores["call_ok"] and valid}
+
+
+def _task_case(case: dict[str, Any]) -> dict[str, Any]:
+    if case["agent"] not in _CREW.runtime.agents:
+        return {"ok": False, "skipped": f"agent {case['agent']} is not registered"}
+    _CREW.thread_id = f"eval-{case['id']}-{time.monotonic_ns()}"
+    turn = _CREW.ask(case["request"])
+    data = turn.model_dump()
+    checks = [check_passes(data, c["path"], c["op"], c["value"]) for c in case["checks"]]
+    return {
+        "agent": turn.agent,
+        "trajectory": turn.trajectory,
+        "trajectory_ok": trajectory_match(["router", case["agent"]], turn.trajectory, "strict"),
+        "checks": checks,
+        "answer": turn.answer[:500],
+        "ok": all(checks) and turn.agent == case["agent"],
+    }
+
+
+def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
+    scored = [r for r in rows if not r.get("skipped")]
+    lat = latency_stats([r["seconds"] for r in scored])
+    base: dict[str, Any] = {"n": len(scored), "skipped": len(rows) - len(scored), **lat}
+    base["error_rate"] = sum("error" in r for r in scored) / len(scored) if scored else 0.0
+    if kind == "routing":
+        base.update(routing_scores([r.get("expected") for r in scored], [r.get("predicted") for r in scored]))
+        tiers: dict[str, int] = {}
+        for r in scored:
+            tiers[r.get("tier", "error")] = tiers.get(r.get("tier", "error"), 0) + 1
+        base["tiers"] = tiers
+    elif kind == "tools":
+        args = [ok for r in scored for ok in r.get("args_ok", {}).values()]
+        base["tool_accuracy"] = sum(r.get("tool_ok", False) for r in scored) / len(scored) if scored else 0.0
+        base["arg_accuracy"] = sum(args) / len(args) if args else 0.0
+        base["call_accuracy"] = sum(r["ok"] for r in scored) / len(scored) if scored else 0.0
+        base["validation_failure_rate"] = sum(not r.get("valid", False) for r in scored) / len(scored) if scored else 0.0
+    else:
+        base["success_rate"] = sum(r["ok"] for r in scored) / len(scored) if scored else 0.0
+        base["trajectory_accuracy"] = sum(r.get("trajectory_ok", False) for r in scored) / len(scored) if scored else 0.0
+    if repeats > 1 and scored:
+        base[f"pass^{repeats}"] = pass_hat_k([r["trials_ok"] for r in scored], repeats)
+    return base
+
+
+def run_eval(
+    suite: Suite,
+    out_dir: Path,
+    backend: str = "none",
+    split: Split = "all",
+    workers: int | None = None,
+    repeats: int = 1,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict[str, Any]:
+    """Run ``suite`` (or all) and return the summary; files go to ``out_dir``."""
+    kinds = SUITES if suite == "all" else (suite,)
+    for kind in kinds:
+        if kind not in SUITES:
+            from tools.common import InputError
+
+            raise InputError("suite", suite, [*SUITES, "all"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(kind, c.model_dump()) for kind in kinds for c in load_cases(kind, split)]
+    workers = workers or min(2, os.cpu_count() or 1)
+    rows: list[dict[str, Any]] = []
+    home = os.environ.get("CHIPCREW_HOME")
+    with (out_dir / "cases.jsonl").open("w", encoding="utf-8") as sink, ProcessPoolExecutor(
+        workers, initializer=_init_worker, initargs=(backend, home)
+    ) as pool:
+        futures = [pool.submit(_run_case, kind, case, repeats) for kind, case in jobs]
+        for i, fut in enumerate(futures, 1):
+            row = fut.result()
+            rows.append(row)
+            sink.write(json.dumps(row, default=str) + "\n")
+            sink.flush()
+            if progress:
+                progress(f"{row['suite']} {row['id']}", i / len(futures))
+    summary: dict[str, Any] = {"suite": suite, "backend": backend, "split": split, "repeats": repeats}
+    for kind in kinds:
+        summary[kind] = _summarise(kind, [r for r in rows if r["suite"] == kind], repeats)
+        if split == "all":
+            for part in ("dev", "heldout"):
+                part_rows = [r for r in rows if r["suite"] == kind and r["split"] == part]
+                if part_rows:
+                    summary[kind][part] = _summarise(kind, part_rows, repeats)
+    if "routing" in summary:
+        summary["accuracy"] = summary["routing"]["accuracy"]
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    return summary

@@ -1,0 +1,103 @@
+"""The eval datasets: one JSONL file per kind under ``eval/datasets/``, one case per line, validated here.
+
+- routing: ``{"id", "request", "expected_agent" (name or null), "split"}``; an expected agent that is not
+  registered yet counts as null (the right answer today is "no specialist handles this").
+- tools (BFCL style): ``{"id", "agent", "request", "tool", "args": {name: [acceptable values]}, "split"}``; an
+  empty string among the values means the argument may be omitted; numbers match within ``tolerance``.
+- tasks: ``{"id", "agent", "request", "checks": [{"path", "op", "value"}], "split"}``, run end to end; ``path``
+  is dotted into the turn (``result.metrics.epe_contest``, ``answer``, ``tool_calls.0.args.model``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from tools.common import InputError
+
+__all__ = ("RoutingCase", "ToolCase", "TaskCase", "Check", "DATASETS", "load_cases", "validate_datasets", "Split")
+
+DATASETS = Path(__file__).resolve().parent / "datasets"
+Split = Literal["dev", "heldout", "all"]
+
+
+class RoutingCase(BaseModel):
+    id: str
+    request: str = Field(min_length=1)
+    expected_agent: str | None
+    split: Literal["dev", "heldout"] = "dev"
+
+
+class ToolCase(BaseModel):
+    id: str
+    agent: str
+    request: str = Field(min_length=1)
+    tool: str
+    args: dict[str, list[Any]] = Field(default_factory=dict)
+    tolerance: float = Field(default=1e-6, ge=0, description="Relative tolerance for numeric arguments.")
+    split: Literal["dev", "heldout"] = "dev"
+
+
+class Check(BaseModel):
+    path: str
+    op: Literal["==", "!=", "<=", ">=", "<", ">", "contains", "not_contains", "in"]
+    value: Any
+
+
+class TaskCase(BaseModel):
+    id: str
+    agent: str
+    request: str = Field(min_length=1)
+    checks: list[Check] = Field(min_length=1)
+    split: Literal["dev", "heldout"] = "dev"
+
+
+_MODELS: dict[str, type[BaseModel]] = {"routing": RoutingCase, "tools": ToolCase, "tasks": TaskCase}
+
+
+def load_cases(kind: str, split: Split = "all", path: Path | None = None) -> list[Any]:
+    """Cases of ``kind`` (routing, tools, tasks) in ``split``; a bad line names its file, line and field."""
+    if kind not in _MODELS:
+        raise InputError("suite", kind, list(_MODELS))
+    file = path or DATASETS / f"{kind}.jsonl"
+    model = _MODELS[kind]
+    cases = []
+    for lineno, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            case = model.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise InputError(f"{file.name}:{lineno}", line[:60], f"a valid {model.__name__} ({exc})") from exc
+        if split == "all" or case.split == split:
+            cases.append(case)
+    return cases
+
+
+def validate_datasets() -> list[str]:
+    """Problems across the datasets: duplicate ids, unknown agents/tools, held-out requests leaking into
+    the router's example utterances. Empty when all is well."""
+    from agents import registry
+    from agents.planned import PLANNED
+
+    agents = registry()
+    known = set(agents) | {p.name for p in PLANNED}
+    examples = {e.strip().lower() for a in agents.values() for e in a.examples}
+    problems: list[str] = []
+    for kind in _MODELS:
+        seen: set[str] = set()
+        for case in load_cases(kind):
+            if case.id in seen:
+                problems.append(f"{kind}: duplicate id {case.id}")
+            seen.add(case.id)
+            agent = getattr(case, "expected_agent", None) or getattr(case, "agent", None)
+            if agent is not None and agent not in known:
+                problems.append(f"{kind} {case.id}: unknown agent {agent!r}")
+            if case.split == "heldout" and case.request.strip().lower() in examples:
+                problems.append(f"{kind} {case.id}: held-out request is one of the router's example utterances")
+            if kind == "tools" and case.agent in agents and case.tool not in {t.name for t in agents[case.agent].tools}:
+                problems.append(f"tools {case.id}: {case.agent} has no tool {case.tool!r}")
+    return problems
