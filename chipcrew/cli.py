@@ -209,9 +209,10 @@ def serve(
 
 
 def _mount() -> None:
-    from chipcrew.commands import eval_cmd, litho
+    from chipcrew.commands import bench, eval_cmd, litho
 
     app.add_typer(eval_cmd.app, name="eval")
+    app.add_typer(bench.app, name="bench")
     app.add_typer(litho.app, name="litho")
 
 

@@ -18,6 +18,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -29,6 +30,9 @@ from tools.litho.simulate_tool import sync
 from tools.litho.simulator import THRESHOLD, LithoSim, resolve_device
 
 # Mask = target, case 1 (shared/data/iccad13/README.md, numpy re-implementation there; not published numbers).
+NAME = "litho"
+DESCRIPTION = "Lithography engine: band-limited SOCS vs 24 direct FFTs (exactness, speed, sanity L2/PVB)"
+
 README_SANITY = {"M1_test1": {"exact": (116661, 42918), "inclusive": (116184, 45874)}}
 
 
@@ -113,16 +117,32 @@ def run(clip: str, repeats: int, device: torch.device, float64: bool) -> dict[st
     }
 
 
-def _print_table(res: dict[str, object]) -> None:
-    print(f"clip {res['clip']} on {res['device']} ({res['threads']} threads), median of {res['repeats']}")
-    print(f"{'measurement':<44} {'seconds':>9}")
-    for name, sec in res["timings_s"].items():  # type: ignore[union-attr]
-        print(f"{name:<44} {sec:>9.4f}")
-    print(f"{'speed-up fast vs direct':<44} {res['speedup_fast_vs_direct']:>8.1f}x")
-    for dtype, diff in res["max_rel_diff_fast_vs_direct"].items():  # type: ignore[union-attr]
-        print(f"{'max rel. diff fast vs direct, ' + dtype:<44} {diff:>9.2e}")
-    for conv, s in res["sanity_mask_eq_target"].items():  # type: ignore[union-attr]
-        print(f"{'L2 / PVB mask=target, ' + conv + ' raster':<44} {s['l2']} / {s['pvb']} (README {s['readme']})")
+def to_markdown(res: dict[str, Any]) -> str:
+    """The measurements as a markdown table."""
+    lines = [
+        f"clip {res['clip']} on {res['device']} ({res['threads']} threads), median of {res['repeats']}",
+        "",
+        "| measurement | value |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {sec:.4f} s |" for name, sec in res["timings_s"].items()]
+    lines.append(f"| speed-up fast vs direct | {res['speedup_fast_vs_direct']:.1f}x |")
+    lines += [f"| max rel. diff fast vs direct, {k} | {v:.2e} |" for k, v in res["max_rel_diff_fast_vs_direct"].items()]
+    for conv, s in res["sanity_mask_eq_target"].items():
+        lines.append(f"| L2 / PVB mask=target, {conv} raster | {s['l2']} / {s['pvb']} (README {s['readme']}) |")
+    return "\n".join(lines)
+
+
+def run_bench(out_dir: Path, quick: bool = False, progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+    """The benchmark protocol of ``chipcrew bench``: quick = fewer repeats and no float64 check."""
+    if progress:
+        progress("litho engine", 0.0)
+    res = run("M1_test1", 2 if quick else 5, resolve_device("auto"), float64=not quick)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bench_litho.json").write_text(json.dumps(res, indent=2) + "\n")
+    if progress:
+        progress("litho engine", 1.0)
+    return res
 
 
 def main() -> None:
@@ -136,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     res = run(args.clip, args.repeats, resolve_device(args.device), not args.skip_float64)
-    _print_table(res)
+    print(to_markdown(res))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")

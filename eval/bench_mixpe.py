@@ -1,6 +1,6 @@
 """Benchmark of the MixPE tools: the performance model against the authors' simulator, and the GEMM check.
 
-Run: ``python -m eval.bench_mixpe [--out results.json]`` (a few seconds on a CPU). Prints two tables and
+Run: ``python -m eval.bench_mixpe [--out DIR]`` (a few seconds on a CPU). Prints two tables and
 writes a JSON with every number:
 
 1. time and energy normalised to FP16 for the four models, next to the MixPE simulator's own output
@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tools.common import run_dir
@@ -25,7 +26,10 @@ from tools.hw.mixpe_gemm import MixPEGemmArgs, run_mixpe_gemm
 from tools.hw.mixpe_perf import MixPEPerfArgs, run_mixpe_perf
 from tools.hw.transformer_shapes import MODEL_NAMES
 
-__all__ = ("SIMULATOR", "PAPER_HEADLINE", "bench_perf", "bench_gemm", "main")
+NAME = "mixpe"
+DESCRIPTION = "MixPE: perf/energy model vs the authors' simulator, and the bit-exact GEMM check"
+
+__all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown", "SIMULATOR", "PAPER_HEADLINE", "bench_perf", "bench_gemm", "main")
 
 _ORDER = ("MixPE-A8", "ANT", "BitFusion", "INT8", "MixPE-A16", "FP16")
 SIMULATOR: dict[str, dict[str, dict[str, tuple[float, ...]]]] = {
@@ -117,32 +121,46 @@ def bench_gemm() -> list[dict]:
     return out
 
 
+def run_bench(out_dir: Path, quick: bool = False, progress: Callable[[str, float], None] | None = None) -> dict:
+    """The benchmark protocol of ``chipcrew bench`` (the full run takes seconds, so quick changes nothing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if progress:
+        progress("mixpe perf model", 0.0)
+    result = {"perf": bench_perf(out_dir), "gemm": bench_gemm()}
+    (out_dir / "bench_mixpe.json").write_text(json.dumps(result, indent=2))
+    if progress:
+        progress("mixpe", 1.0)
+    return result
+
+
+def to_markdown(result: dict) -> str:
+    """Ours next to the MixPE simulator's output and the paper's headline."""
+    perf, gemm = result["perf"], result["gemm"]
+    lines = ["Time and energy normalised to FP16 (ours | MixPE simulator)", "",
+             "| model | design | time | sim time | energy | sim energy |", "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['model']} | {r['design']} | {r['time']:.3f} | {r['sim_time']:.2f} | {r['energy']:.3f} | "
+              f"{r['sim_energy']:.2f} |" for r in perf["rows"]]
+    lines += ["", "MixPE-W4A8 over each baseline, geomean of the four models", "",
+              "| baseline | speedup | sim speedup | energy reduction | sim energy reduction |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {b} | {v['speedup']:.2f} | {v['sim_speedup']:.2f} | {v['energy_reduction']:.2f} | "
+              f"{v['sim_energy_reduction']:.2f} |" for b, v in perf["mixpe_w4a8_over"].items()]
+    paper = perf["paper_headline"]
+    lines += ["", f"Paper abstract: {paper['speedup']}x speedup, {paper['energy_reduction']}x energy reduction.", "",
+              "| GEMM | activation | passed | rel err conventional | rel err MixPE | dequant saving |",
+              "|---|---|---|---:|---:|---:|"]
+    lines += [f"| {r['shape']} | {r['activation']} | {r['passed']} | {r['rel_error_conventional']:.2e} | "
+              f"{r['rel_error_mixpe']:.2e} | {r['dequant_saving']:.0f}x |" for r in gemm]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="JSON path (default: a fresh run folder)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a fresh run folder)")
     args = parser.parse_args()
-    folder = args.out.parent if args.out else run_dir(None, "bench_mixpe")
-    perf, gemm = bench_perf(folder), bench_gemm()
-
-    print("time and energy / FP16 (ours | MixPE simulator)")
-    print(f"{'model':12s} {'design':12s} {'time':>6s} {'sim':>5s} {'energy':>7s} {'sim':>5s}")
-    for row in perf["rows"]:
-        print(f"{row['model']:12s} {row['design']:12s} {row['time']:6.3f} {row['sim_time']:5.2f} "
-              f"{row['energy']:7.3f} {row['sim_energy']:5.2f}")
-    print("\nMixPE-W4A8 over each baseline, geomean of the four models (ours | simulator)")
-    for base, v in perf["mixpe_w4a8_over"].items():
-        print(f"  {base:10s} speedup {v['speedup']:5.2f} | {v['sim_speedup']:5.2f}   "
-              f"energy reduction {v['energy_reduction']:5.2f} | {v['sim_energy_reduction']:5.2f}")
-    paper = PAPER_HEADLINE
-    print(f"  paper abstract: {paper['speedup']}x speedup, {paper['energy_reduction']}x energy reduction")
-    print("\nfunctional GEMM check")
-    for row in gemm:
-        print(f"  {row['shape']:>14s} {row['activation']:4s} passed={row['passed']} rel err conv "
-              f"{row['rel_error_conventional']:.2e} mixpe {row['rel_error_mixpe']:.2e} "
-              f"dequant saving {row['dequant_saving']:.0f}x  {row['seconds']:.2f}s")
-    path = args.out or folder / "bench_mixpe.json"
-    path.write_text(json.dumps({"perf": perf, "gemm": gemm}, indent=2))
-    print(f"\nwrote {path}")
+    folder = args.out or run_dir(None, "bench_mixpe")
+    result = run_bench(folder)
+    print(to_markdown(result))
+    print(f"\nwrote {folder / 'bench_mixpe.json'}")
 
 
 if __name__ == "__main__":
