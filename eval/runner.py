@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -92,6 +92,41 @@ def _task_case(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+Job = tuple[str, dict[str, Any]]
+
+
+def _pool_map(jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int) -> Iterator[dict[str, Any]]:
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(backend, home)) as pool:
+        futures = [pool.submit(_run_case, kind, case, repeats) for kind, case in jobs]
+        for fut in futures:
+            yield fut.result()
+
+
+class _RayWorker:
+    """A Ray actor holding one ChipCrew, like a pool worker."""
+
+    def __init__(self, backend: str, home: str | None):
+        _init_worker(backend, home)
+
+    def run(self, job: Job, repeats: int) -> dict[str, Any]:
+        return _run_case(job[0], job[1], repeats)
+
+
+def _ray_map(jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int) -> Iterator[dict[str, Any]]:
+    try:
+        import ray
+        from ray.util import ActorPool
+    except ImportError as exc:
+        from tools.common import ChipCrewError
+
+        raise ChipCrewError("--executor ray needs Ray: pip install 'chipcrew[ray]'") from exc
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
+    actor = ray.remote(num_cpus=1)(_RayWorker)
+    pool = ActorPool([actor.remote(backend, home) for _ in range(workers)])
+    yield from pool.map_unordered(lambda a, job: a.run.remote(job, repeats), jobs)
+
+
 def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
     scored = [r for r in rows if not r.get("skipped")]
     lat = latency_stats([r["seconds"] for r in scored])
@@ -125,8 +160,13 @@ def run_eval(
     workers: int | None = None,
     repeats: int = 1,
     progress: Callable[[str, float], None] | None = None,
+    executor: Literal["local", "ray"] = "local",
 ) -> dict[str, Any]:
-    """Run ``suite`` (or all) and return the summary; files go to ``out_dir``."""
+    """Run ``suite`` (or all) and return the summary; files go to ``out_dir``.
+
+    ``executor="ray"`` runs the cases on Ray actors: the cluster at ``$RAY_ADDRESS`` if set, the instance this
+    process already started, or a new local one.
+    """
     kinds = SUITES if suite == "all" else (suite,)
     for kind in kinds:
         if kind not in SUITES:
@@ -138,17 +178,14 @@ def run_eval(
     workers = workers or min(2, os.cpu_count() or 1)
     rows: list[dict[str, Any]] = []
     home = os.environ.get("CHIPCREW_HOME")
-    with (out_dir / "cases.jsonl").open("w", encoding="utf-8") as sink, ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(backend, home)
-    ) as pool:
-        futures = [pool.submit(_run_case, kind, case, repeats) for kind, case in jobs]
-        for i, fut in enumerate(futures, 1):
-            row = fut.result()
+    run_map = _ray_map if executor == "ray" else _pool_map
+    with (out_dir / "cases.jsonl").open("w", encoding="utf-8") as sink:
+        for i, row in enumerate(run_map(jobs, backend, home, workers, repeats), 1):
             rows.append(row)
             sink.write(json.dumps(row, default=str) + "\n")
             sink.flush()
             if progress:
-                progress(f"{row['suite']} {row['id']}", i / len(futures))
+                progress(f"{row['suite']} {row['id']}", i / len(jobs))
     summary: dict[str, Any] = {"suite": suite, "backend": backend, "split": split, "repeats": repeats}
     for kind in kinds:
         summary[kind] = _summarise(kind, [r for r in rows if r["suite"] == kind], repeats)

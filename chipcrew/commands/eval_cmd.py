@@ -25,6 +25,11 @@ class SplitName(str, Enum):
     all = "all"
 
 
+class ExecutorName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 class BackendName(str, Enum):
     embedded = "embedded"
     openai = "openai"
@@ -40,6 +45,9 @@ def run(
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: up to 2).")] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Trials per case, for pass^k.")] = 1,
     fail_under: Annotated[Optional[list[str]], typer.Option(help="Gate: metric=value; repeatable.")] = None,
+    executor: Annotated[
+        ExecutorName, typer.Option(help="Local process pool, or Ray ($RAY_ADDRESS or a local instance).")
+    ] = ExecutorName.local,
 ) -> None:
     """Run a suite and write per-case results and a summary."""
     from chipcrew.cli import _progress_bar
@@ -47,7 +55,9 @@ def run(
     from eval.runner import run_eval
 
     gates = [parse_gate(g) for g in fail_under or []]
-    summary = run_eval(suite.value, out, backend.value, split.value, workers, repeats, progress=_wrap(_progress_bar()))
+    summary = run_eval(
+        suite.value, out, backend.value, split.value, workers, repeats, _wrap(_progress_bar()), executor.value
+    )
     metrics = flatten(summary)
     typer.echo(format_table(metrics))
     typer.echo(f"\nwrote {out / 'cases.jsonl'} and {out / 'summary.json'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from chipcrew.cli import app
@@ -34,3 +35,13 @@ def test_task_suite_runs_the_agents_end_to_end(tmp_path: Path) -> None:
     assert summary["tasks"]["n"] >= 3
     assert summary["tasks"]["success_rate"] == 1.0
     assert summary["tasks"]["trajectory_accuracy"] == 1.0
+
+
+def test_ray_executor_on_a_local_instance(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = run_eval("tools", tmp_path, backend="none", split="heldout", workers=1, executor="ray")
+    finally:
+        ray.shutdown()
+    assert summary["tools"]["n"] >= 3 and summary["tools"]["call_accuracy"] == 1.0
