@@ -1,5 +1,5 @@
 # Two commands do all the set-up: `make demo` and `make test` (each builds/refreshes .venv first).
-.PHONY: setup demo test test-all
+.PHONY: setup demo test test-all eval-gate
 
 setup:
 	bash scripts/setup.sh
@@ -12,3 +12,10 @@ test: setup
 
 test-all: setup
 	.venv/bin/python -m pytest -m "slow or not slow"
+
+# Quality gates on the agent eval suites (CI runs these after the tests).
+eval-gate: setup
+	.venv/bin/chipcrew eval run --suite routing --split heldout --out .eval/routing \
+		--fail-under routing.accuracy=0.95 --fail-under routing.abstention_recall=0.95
+	.venv/bin/chipcrew eval run --suite tools --out .eval/tools \
+		--fail-under tools.tool_accuracy=0.95 --fail-under tools.arg_accuracy=0.9

@@ -8,7 +8,7 @@ from typing import Any
 
 from tools.common import InputError
 
-__all__ = ("load_summary", "flatten", "format_table", "check_gates", "parse_gate")
+__all__ = ("load_summary", "flatten", "format_table", "format_confusion", "check_gates", "parse_gate")
 
 
 def load_summary(run_dir: Path) -> dict[str, Any]:
@@ -44,6 +44,18 @@ def format_table(a: dict[str, float], b: dict[str, float] | None = None) -> str:
             diff = f"{vb - va:+.4g}" if va is not None and vb is not None else "–"
             rows.append(f"| {n} | {'–' if va is None else f'{va:.4g}'} | {'–' if vb is None else f'{vb:.4g}'} | {diff} |")
     return "\n".join(rows)
+
+
+def format_confusion(summary: dict[str, Any]) -> str:
+    """The routing confusion matrix (rows: expected agent, columns: routed to), or "" without a routing suite."""
+    confusion = summary.get("routing", {}).get("confusion")
+    if not confusion:
+        return ""
+    cols = sorted({p for row in confusion.values() for p in row})
+    lines = ["| expected \\ routed | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    for expected in sorted(confusion):
+        lines.append(f"| {expected} | " + " | ".join(str(confusion[expected].get(c, 0)) for c in cols) + " |")
+    return "\n".join(lines)
 
 
 def parse_gate(text: str) -> tuple[str, float]:

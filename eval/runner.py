@@ -8,8 +8,10 @@ are deterministic, so ``repeats > 1`` matters only for an LLM endpoint with samp
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -45,7 +47,7 @@ def _run_case(kind: str, case: dict[str, Any], repeats: int) -> dict[str, Any]:
         try:
             row = runner(case)
         except Exception as exc:  # a crashing case is a failed case, recorded, never a crashed run
-            row = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            row = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
         row["seconds"] = time.perf_counter() - start
         trials.append(row)
     out = {"id": case["id"], "suite": kind, "split": case["split"], **trials[0]}
@@ -96,7 +98,9 @@ Job = tuple[str, dict[str, Any]]
 
 
 def _pool_map(jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int) -> Iterator[dict[str, Any]]:
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(backend, home)) as pool:
+    # spawn, not fork: a forked child of a process that already ran torch can hang in OpenMP
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(backend, home)) as pool:
         futures = [pool.submit(_run_case, kind, case, repeats) for kind, case in jobs]
         for fut in futures:
             yield fut.result()

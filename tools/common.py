@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = (
     "package_versions",
     "Timer",
     "quiet_transformers",
+    "torch_threads",
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -144,3 +146,20 @@ def quiet_transformers() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with ``n`` torch CPU threads, then restore the previous count.
+
+    Small models (MiniLM queries, SmolLM2 decoding) are latency-bound: one thread costs little on an idle
+    machine, while OpenMP spin-waits make two threads 30x slower on busy cores (measured on 2 cores).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import DataNotFoundError, quiet_transformers
+from .common import DataNotFoundError, quiet_transformers, torch_threads
 
 __all__ = ("Embedder", "default_embedder_path", "load_embedder")
 
@@ -50,22 +50,15 @@ class Embedder:
         """``(len(texts), dim)`` float32, rows of unit norm."""
         torch = self._torch
         out = []
-        # One query is ~15 ms on one thread, but OpenMP spin-waits make it ~30x slower on two busy cores.
-        threads = torch.get_num_threads()
-        if len(texts) <= 8:
-            torch.set_num_threads(1)
-        try:
-            with torch.no_grad():
-                for i in range(0, len(texts), batch_size):
-                    batch = self.tokenizer(
-                        texts[i : i + batch_size], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-                    )
-                    hidden = self.model(**batch).last_hidden_state  # (B, T, dim)
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-        finally:
-            torch.set_num_threads(threads)
+        with torch.no_grad(), torch_threads(1 if len(texts) <= 8 else torch.get_num_threads()):
+            for i in range(0, len(texts), batch_size):
+                batch = self.tokenizer(
+                    texts[i : i + batch_size], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+                )
+                hidden = self.model(**batch).last_hidden_state  # (B, T, dim)
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         return np.concatenate(out, axis=0) if out else np.zeros((0, self.dim), np.float32)
 
 

@@ -51,7 +51,7 @@ def run(
 ) -> None:
     """Run a suite and write per-case results and a summary."""
     from chipcrew.cli import _progress_bar
-    from eval.report import check_gates, flatten, format_table, parse_gate
+    from eval.report import check_gates, flatten, format_confusion, format_table, parse_gate
     from eval.runner import run_eval
 
     gates = [parse_gate(g) for g in fail_under or []]
@@ -60,6 +60,7 @@ def run(
     )
     metrics = flatten(summary)
     typer.echo(format_table(metrics))
+    typer.echo("\n" + format_confusion(summary))
     typer.echo(f"\nwrote {out / 'cases.jsonl'} and {out / 'summary.json'}")
     _gate(metrics, gates, check_gates)
 
@@ -72,12 +73,17 @@ def report(
     json_out: Annotated[bool, typer.Option("--json", help="Print the flat metrics as JSON.")] = False,
 ) -> None:
     """Print a run's metrics; with two runs, the difference per metric."""
-    from eval.report import check_gates, flatten, format_table, load_summary, parse_gate
+    from eval.report import check_gates, flatten, format_confusion, format_table, load_summary, parse_gate
 
     gates = [parse_gate(g) for g in fail_under or []]
-    a = flatten(load_summary(run_dir))
+    summary = load_summary(run_dir)
+    a = flatten(summary)
     b = flatten(load_summary(other)) if other else None
-    typer.echo(json.dumps({"a": a, "b": b} if b else a, indent=2) if json_out else format_table(a, b))
+    if json_out:
+        typer.echo(json.dumps({"a": a, "b": b} if b else a, indent=2))
+    else:
+        typer.echo(format_table(a, b))
+        typer.echo("\n" + format_confusion(summary))
     _gate(b or a, gates, check_gates)
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.common import DataNotFoundError
+from tools.common import DataNotFoundError, torch_threads
 from tools.llm_loader import SMOLLM2_GGUF, default_gguf, load_causal_lm
 
 from .base import ChatReply, LLMResponseError, Message, ToolCallOut
@@ -69,7 +69,7 @@ class EmbeddedClient:
             extra: dict[str, Any] = {}
             if schema is not None:
                 extra["logits_processor"] = [self._grammar_processor(schema)]
-            with torch.no_grad():
+            with torch.no_grad(), torch_threads(1):  # decoding a 135M model is latency-bound
                 out = self._model.generate(
                     **inputs,
                     max_new_tokens=max_tokens or self.max_tokens,

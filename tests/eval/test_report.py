@@ -32,3 +32,11 @@ def test_load_summary_explains_a_wrong_folder(tmp_path: Path) -> None:
         load_summary(tmp_path)
     (tmp_path / "summary.json").write_text(json.dumps({"accuracy": 1.0}))
     assert load_summary(tmp_path) == {"accuracy": 1.0}
+
+
+def test_confusion_table_rows_are_expected_agents() -> None:
+    from eval.report import format_confusion
+
+    table = format_confusion({"routing": {"confusion": {"a": {"a": 3, "none": 1}, "none": {"none": 2}}}})
+    assert "| a | 3 | 1 |" in table and "| none | 0 | 2 |" in table
+    assert format_confusion({"tools": {}}) == ""

@@ -45,3 +45,25 @@ def test_ray_executor_on_a_local_instance(tmp_path: Path) -> None:
     finally:
         ray.shutdown()
     assert summary["tools"]["n"] >= 3 and summary["tools"]["call_accuracy"] == 1.0
+
+
+def test_same_suites_run_against_a_loopback_openai_server(
+    tmp_path: Path, llm_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHIPCREW_OPENAI_BASE_URL", llm_server)
+    monkeypatch.setenv("CHIPCREW_LLM_MAX_TOKENS", "96")
+    summary = run_eval("all", tmp_path, backend="openai", split="heldout", workers=1)
+    assert summary["backend"] == "openai"
+    assert set(summary) >= {"routing", "tools", "tasks", "accuracy"}
+    assert summary["routing"]["error_rate"] == 0.0
+    rows = [json.loads(line) for line in (tmp_path / "cases.jsonl").read_text().splitlines()]
+    assert any(r.get("planner") in ("llm", "deterministic") for r in rows if r["suite"] == "tools")
+
+
+def test_a_crashing_case_is_recorded_with_its_traceback(settings_none) -> None:
+    from eval import runner
+
+    runner._init_worker("none", str(settings_none.home))
+    row = runner._run_case("routing", {"id": "bad", "split": "dev", "expected_agent": None}, repeats=1)
+    assert row["ok"] is False and row["error"].startswith("KeyError")
+    assert "Traceback" in row["traceback"] and row["trials_ok"] == [False]
