@@ -57,3 +57,15 @@ def test_tool_args_must_be_json() -> None:
 def test_console_script_help_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "chipcrew.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "ask" in proc.stdout and "route" in proc.stdout
+
+
+def test_chat_session_continues_after_a_restart() -> None:
+    first = runner.invoke(
+        app, ["chat", "--session", "s1", "--backend", "none"], input="How much faster is W4A16 than FP16 on ViT-Base?\n/quit\n"
+    )
+    assert first.exit_code == 0, first.output
+    assert "crew> " in first.output and "ViT-Base" in first.output
+    second = runner.invoke(app, ["chat", "--session", "s1", "--backend", "none"], input="/history\n/quit\n")
+    assert second.exit_code == 0, second.output
+    assert "2 earlier messages" in second.output
+    assert "user> How much faster is W4A16 than FP16 on ViT-Base?" in second.output
