@@ -15,7 +15,7 @@ from .planned import PLANNED, PlannedAgent
 
 __all__ = ("AgentSpec", "ToolSpec", "ToolCall", "AGENT_MODULES", "registry", "get_agent", "find_tool", "planned_agents")
 
-AGENT_MODULES: tuple[str, ...] = ("agents.hardware_architect",)
+AGENT_MODULES: tuple[str, ...] = ("agents.hardware_architect", "agents.opc_engineer")
 
 
 def registry() -> dict[str, AgentSpec]:

@@ -1,0 +1,334 @@
+"""The OPC engineer: mask optimisation (DiffOPC, pixel ILT, EPE-feedback OPC) and lithography on one engine.
+
+Tools:
+- ``opc_list_clips``: the clips of the ICCAD13, via or contact suite;
+- ``opc_simulate``: print a clip as drawn at one or all process corners (``tools.litho`` simulate tool);
+- ``opc_optimize``: optimise a clip's mask with diffopc, ilt or mbopc and score it (L2, PV band, EPE, shots, MRC);
+- ``opc_evaluate``: score a mask file against a clip (``tools.litho`` evaluate tool).
+
+The deterministic planner reads clip names (``M1_test3``, ``case 3``, ``clip 5``, via and contact clip names,
+``.glp`` paths), method names in common spellings, iteration counts, segment lengths, raster convention,
+corners, seeds, devices and mask paths; anything the request does not mention is left to the tool's defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from agents.base import AgentSpec, ToolCall, ToolSpec
+from tools.common import ChipCrewError
+from tools.litho.clips import list_clips
+from tools.litho.evaluate_tool import LithoEvaluateArgs, LithoEvaluateResult, run_litho_evaluate
+from tools.litho.metrics import MaskMetrics
+from tools.litho.simulate_tool import LithoSimulateArgs, LithoSimulateResult, run_litho_simulate
+from tools.opc.clips_tool import OPCListClipsArgs, OPCListClipsResult, run_opc_list_clips
+from tools.opc.optimize_tool import OPCOptimizeArgs, OPCOptimizeResult, run_opc_optimize
+
+__all__ = ("AGENT", "plan", "render")
+
+_F = re.I
+_ICCAD = (
+    re.compile(r"\bm1[_\s-]*test[_\s-]*(\d+)\b", _F),
+    re.compile(r"\b(?:case|test|clip|testcase)[_\s#-]*(?:no\.?\s*)?(\d+)\b", _F),
+)
+_VIA_NAME = re.compile(r"\baes_via1__\d+_\d+\b", _F)
+_CONTACT_NAME = re.compile(r"\b[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
+_FILE = re.compile(r"(?:^|\s)((?:[\w.~-]*/)*[\w.~-]+\.(glp|gds|oas|npy|png))\b", _F)
+_METHODS = (
+    ("mbopc", re.compile(r"\bmb[\s-]?opc\b|model[\s-]based|rule[\s-]based|epe[\s-]feedback|conventional\s+opc|simple\s*opc", _F)),
+    ("ilt", re.compile(r"\bilt\b|inverse\s+litho\w*|pixel[\s-]*(?:based\s+)?(?:ilt|opt\w*|mask)|simple\s*ilt|openilt", _F)),
+    ("diffopc", re.compile(r"diff[\s-]?opc|differentiable|edge[\s-]based|gradient[\s-]based\s+edge", _F)),
+)
+_ITER = re.compile(r"\b(\d+)\s*(?:iterations?|iters?|steps?|epochs?|rounds?)\b|\biterations?\s*(?:=|:|of)?\s*(\d+)\b", _F)
+_SEGMENT = (
+    re.compile(r"\b(\d+)\s*-?\s*nm\s+(?:segments?|fragments?|fragmentation)\b", _F),
+    re.compile(r"\bseg(?:ment)?(?:[\s_-]*length)?\s*(?:of|=|:|is)?\s*(\d+)\s*(?:nm)?\b", _F),
+)
+_SEED = re.compile(r"\bseed\s*(?:of|=|:|is)?\s*(\d+)\b", _F)
+_INCLUSIVE = re.compile(r"\binclusive\b|\bcv2\b|fillpoly|openilt[\s-]+(?:raster|convention)", _F)
+_EXACT = re.compile(r"\bexact\s+raster|\braster\s*(?:=|:)?\s*exact\b|\bexact\s+convention", _F)
+_CUDA = re.compile(r"\bcuda\b|\bgpu\b", _F)
+_CPU = re.compile(r"\bon\s+(?:the\s+)?cpu\b|\bcpu\s+only\b|\bdevice\s*=?\s*cpu\b", _F)
+_OUT = re.compile(r"(?:--out|out_dir|(?:save|write|put)\s+(?:it\s+|them\s+|the\s+\w+\s+)?(?:to|in|into))\s*=?\s*([\w./~-]+/?)", _F)
+_LIST = re.compile(r"\b(?:list|which|what|show|available|how\s+many)\b.*\bclips?\b|\bclips?\b.*\b(?:available|are\s+there)\b", _F)
+_EVALUATE = re.compile(r"\b(?:evaluate|score|check|grade|rate|measure|assess)\b", _F)
+_OPTIMIZE = re.compile(
+    r"\b(?:optimi[sz]\w*|opc\b|correct\w*|improve|reduce|minimi[sz]e|fix|run\s+(?:diff|ilt|mb))|\bilt\b|"
+    r"diff[\s-]?opc|mb[\s-]?opc|inverse\s+litho|\bsraf|\bmatch(?:es)?\s+the\s+target",
+    _F,
+)
+_SIMULATE = re.compile(r"\b(?:simulat\w*|print\w*|aerial|image|litho(?:graphy)?\s+sim\w*)\b", _F)
+_CORNERS = (
+    ("all", re.compile(r"\ball\s+(?:three\s+)?corners|\bpv[\s-]*band|process\s+(?:window|variation|corners)|\bthree\s+corners", _F)),
+    ("min", re.compile(r"\bmin(?:imum)?\s+corner|\bdefocus|\blow\s+dose|dose\s+0\.98", _F)),
+    ("max", re.compile(r"\bmax(?:imum)?\s+corner|\bhigh\s+dose|dose\s+1\.02|\boverdose", _F)),
+    ("nominal", re.compile(r"\bnominal\b|\bbest\s+focus\b", _F)),
+)
+_SUITES = (("contact", re.compile(r"\bcontacts?\b|std\s*contact|standard[\s-]cell", _F)),
+           ("via", re.compile(r"\bvias?\b|\bvia1\b", _F)),
+           ("iccad13", re.compile(r"\biccad|\bm1\b|\bmetal\b", _F)))
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_VIA_INDEX = re.compile(
+    r"\bvia(?:1)?\s+(?:clip\s+)?(?:#|no\.?\s*)?(\d+)\b|\b(\d+)(?:st|nd|rd|th)\s+via\b|"
+    rf"\b({'|'.join(_ORDINALS)})\s+via\b",
+    _F,
+)
+_AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
+
+
+def plan(request: str) -> ToolCall:
+    """Pick the tool from the request's intent, then fill only the arguments it mentions.
+
+    Order: a mask file to score -> ``opc_evaluate``; a listing question -> ``opc_list_clips``; an
+    optimisation word or method name -> ``opc_optimize``; a simulation/print word -> ``opc_simulate``;
+    otherwise ``opc_optimize`` (the agent's main job).
+    """
+    files = [(m[1], m[2].lower()) for m in _FILE.finditer(request)]
+    masks = [path for path, ext in files if ext in ("npy", "png") or (ext in ("gds", "oas") and _EVALUATE.search(request))]
+    words = _FILE.sub(" ", request)  # names inside paths are not clip names
+    clip = _clip(words, [path for path, ext in files if path not in masks])
+    if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):
+        args: dict[str, Any] = {"mask": masks[0]}
+        if clip:
+            args["clip"] = clip
+        return ToolCall(tool="opc_evaluate", args=args | _common(words))
+    if _LIST.search(words) and not clip:
+        suite = next((name for name, pat in _SUITES if pat.search(words)), None)
+        return ToolCall(tool="opc_list_clips", args={"suite": suite} if suite else {})
+    method = _method(words)
+    simulate = _AS_DRAWN.search(words) or (_SIMULATE.search(words) and not _OPTIMIZE.search(words))
+    if method is None and simulate:
+        args = {"clip": clip} if clip else {}
+        corner = next((name for name, pat in _CORNERS if pat.search(words)), None)
+        if corner:
+            args["corner"] = corner
+        return ToolCall(tool="opc_simulate", args=args | _common(words))
+    args = {"clip": clip} if clip else {}
+    if method:
+        args["method"] = method
+    _put_int(args, "iterations", words, _ITER)
+    _put_int(args, "segment_length_nm", words, *_SEGMENT)
+    _put_int(args, "seed", words, _SEED)
+    return ToolCall(tool="opc_optimize", args=args | _common(words))
+
+
+def _clip(text: str, paths: list[str]) -> str | None:
+    """The clip the request names: a layout path, a via/contact name, a via index, or an ICCAD13 case."""
+    layouts = [p for p in paths if p.lower().endswith((".glp", ".gds", ".oas"))]
+    if layouts:
+        return layouts[0]
+    for pattern in (_VIA_NAME, _CONTACT_NAME):
+        found = pattern.search(text)
+        if found:
+            return found[0]
+    via = _VIA_INDEX.search(text)
+    if via:
+        index = int(via[1] or via[2]) if (via[1] or via[2]) else _ORDINALS.index(via[3].lower()) + 1
+        return _via_by_index(index)
+    for pattern in _ICCAD:
+        found = pattern.search(text)
+        if found:
+            return f"M1_test{int(found[1])}"
+    return None
+
+
+def _via_by_index(index: int) -> str | None:
+    """The ``index``-th (1-based) via clip in sorted order, if the data is there."""
+    try:
+        names = list_clips("via")
+    except ChipCrewError:
+        return None
+    return names[index - 1] if 1 <= index <= len(names) else None
+
+
+def _method(text: str) -> str | None:
+    hits = [(found.start(), name) for name, pattern in _METHODS if (found := pattern.search(text))]
+    return min(hits)[1] if hits else None
+
+
+def _common(text: str) -> dict[str, Any]:
+    """Raster convention, device and output folder, shared by every tool but the listing."""
+    out: dict[str, Any] = {}
+    if _INCLUSIVE.search(text):
+        out["raster"] = "inclusive"
+    elif _EXACT.search(text):
+        out["raster"] = "exact"
+    if _CUDA.search(text):
+        out["device"] = "cuda"
+    elif _CPU.search(text):
+        out["device"] = "cpu"
+    folder = _OUT.search(text)
+    if folder:
+        out["out_dir"] = folder[1]
+    return out
+
+
+def _put_int(args: dict[str, Any], key: str, text: str, *patterns: re.Pattern[str]) -> None:
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            args[key] = int(next(g for g in found.groups() if g))
+            return
+
+
+_METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC"}
+
+
+def render(call: ToolCall, result: BaseModel) -> str:
+    """Markdown answer: the key numbers first (one line), then a table and the artefact paths."""
+    if isinstance(result, OPCOptimizeResult):
+        return _render_optimize(result)
+    if isinstance(result, LithoSimulateResult):
+        return _render_simulate(result)
+    if isinstance(result, LithoEvaluateResult):
+        return _render_evaluate(result)
+    if isinstance(result, OPCListClipsResult):
+        return f"**{result.count} {result.suite} clips:** " + ", ".join(result.clips)
+    raise TypeError(f"opc_engineer cannot render a {type(result).__name__} (from {call.tool})")
+
+
+def _metric_rows(rows: list[tuple[str, MaskMetrics]]) -> list[str]:
+    lines = [
+        "| mask | L2 (nm²) | PV band (nm²) | EPE (contest) | EPE (OpenILT) | shots | MRC violations |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in rows:
+        lines.append(
+            f"| {name} | {m.l2:,} | {m.pvb:,} | {m.epe_contest} | {m.epe_openilt} | {m.shots} | {m.mrc_violations} |"
+        )
+    return lines
+
+
+def _render_optimize(r: OPCOptimizeResult) -> str:
+    m, b = r.metrics, r.baseline
+    gain = 100.0 * (b.l2 - m.l2) / b.l2 if b.l2 else 0.0
+    label = _METHOD_LABEL.get(r.method, r.method)
+    lines = [
+        f"**{r.clip}, {label}, {r.iterations} iterations: L2 {m.l2:,} nm² ({gain:.0f}% below the uncorrected "
+        f"{b.l2:,}), PV band {m.pvb:,} nm², EPE {m.epe_contest}, {m.shots} shots, {m.mrc_violations} MRC "
+        f"violations** ({r.raster} raster, {r.device}, {r.optimize_seconds:.1f} s).",
+        "",
+        *_metric_rows([("as drawn (no OPC)", b), (label, m)]),
+        "",
+        f"Kept iteration {r.best_iteration}"
+        + (f"; {r.segments} movable segments" if r.segments else "")
+        + f"; seed {r.seed}; total {r.seconds:.1f} s.",
+        "",
+    ]
+    lines += [f"- {kind}: `{path}`" for kind, path in r.artifacts.items()]
+    return "\n".join(lines)
+
+
+def _render_simulate(r: LithoSimulateResult) -> str:
+    head = f"**{r.clip} printed as drawn ({r.suite}, {r.raster} raster)**"
+    parts = [f"L2 {r.l2:,} nm²" if r.l2 is not None else "", f"PV band {r.pv_band:,} nm²" if r.pv_band is not None else ""]
+    summary = ", ".join(p for p in parts if p)
+    lines = [
+        f"{head}: {summary}." if summary else f"{head}.",
+        "",
+        "| corner | printed px | target px |",
+        "|---|---:|---:|",
+        *[f"| {corner} | {px:,} | {r.target_px:,} |" for corner, px in r.printed_px.items()],
+        "",
+        f"Simulation {r.seconds:.2f} s on {r.device} (engine setup {r.setup_seconds:.1f} s).",
+        "",
+    ]
+    lines += [f"- {kind}: `{path}`" for kind, path in r.artifacts.items()]
+    return "\n".join(lines)
+
+
+def _render_evaluate(r: LithoEvaluateResult) -> str:
+    m = r.metrics
+    lines = [
+        f"**{r.mask} on {r.clip}: L2 {m.l2:,} nm², PV band {m.pvb:,} nm², EPE {m.epe_contest}, {m.shots} shots, "
+        f"{m.mrc_violations} MRC violations** ({r.raster} raster).",
+        "",
+        *_metric_rows([("mask", m)]),
+        "",
+    ]
+    lines += [f"- {kind}: `{path}`" for kind, path in r.artifacts.items()]
+    return "\n".join(lines)
+
+
+AGENT = AgentSpec(
+    name="opc_engineer",
+    description=(
+        "Optical proximity correction and lithography on the ICCAD 2013 model: optimise masks with DiffOPC, pixel "
+        "ILT or EPE-feedback OPC, simulate prints at the process corners, score masks (L2, PV band, EPE, shots, MRC)."
+    ),
+    examples=(
+        "optimize M1_test3 with DiffOPC for 40 iterations",
+        "run inverse lithography on clip 5",
+        "run pixel ILT on case 7 with the OpenILT raster convention",
+        "do model-based OPC on M1_test1",
+        "correct the mask of test 9 with differentiable edge-based OPC using 40 nm segments",
+        "reduce the edge placement error of M1_test2",
+        "what is the PV band of M1_test4 printed as drawn",
+        "simulate the aerial image of the via clip at the defocus corner",
+        "litho simulate case 1 at all three corners",
+        "how does M1_test10 print without OPC",
+        "score my mask out/mask.npy against M1_test6",
+        "evaluate the mask file results/M1_test1_mask.gds on case 1",
+        "list the via clips",
+        "which ICCAD 2013 clips are available",
+        "show me the contact clips",
+        "optimize the first via clip with DiffOPC",
+        "run OPC on aes_via1__217_754 with EPE feedback",
+        "compare ILT and DiffOPC on the mask of M1_test8",
+        "how many EPE violations does M1_test3 have after OPC",
+        "make the printed pattern of case 2 match the target",
+        "minimize L2 and PV band for M1_test5 on the GPU",
+        "generate an OPC mask for the metal layer clip test6 and save it to runs/t6",
+        "check mask rule violations and shot count of my OPC mask",
+        "what mask does DiffOPC produce for M1_test1 with 100 steps",
+        "fragment the edges of case 4 into 60 nm segments and move them to fix the print",
+        "does the lithography print of M1_test7 need SRAF or serifs",
+    ),
+    keywords=(
+        "opc", "diffopc", "ilt", "inverse lithography", "lithography", "litho", "mask", "epe", "edge placement",
+        "pv band", "pvband", "process window", "aerial image", "clip", "m1_test", "iccad", "via", "sraf", "serif",
+        "shots", "mrc", "resist", "print",
+    ),
+    tools=(
+        ToolSpec(
+            name="opc_optimize",
+            description=(
+                "Optimise the mask of a clip with DiffOPC (differentiable edge-based, exact spectrum gradients), "
+                "pixel ILT (OpenILT SimpleILT conventions) or EPE-feedback model-based OPC; report L2, PV band, "
+                "EPE, shots and MRC before and after; write GDS, mask .npy and PNGs."
+            ),
+            args_model=OPCOptimizeArgs,
+            run=run_opc_optimize,
+        ),
+        ToolSpec(
+            name="opc_simulate",
+            description=(
+                "Print a clip as drawn (mask = target) through the ICCAD 2013 optics at the nominal, max, min or "
+                "all corners; report printed area, L2 and PV band; write intensity .npy and print PNGs."
+            ),
+            args_model=LithoSimulateArgs,
+            run=run_litho_simulate,
+        ),
+        ToolSpec(
+            name="opc_evaluate",
+            description=(
+                "Score a mask file (.npy, .png, .gds) against a clip's target: L2, PV band, EPE (contest and "
+                "OpenILT counts), shots and mask-rule violations."
+            ),
+            args_model=LithoEvaluateArgs,
+            run=run_litho_evaluate,
+        ),
+        ToolSpec(
+            name="opc_list_clips",
+            description="List the clips of the iccad13, via or contact suite.",
+            args_model=OPCListClipsArgs,
+            run=run_opc_list_clips,
+        ),
+    ),
+    plan=plan,
+    render=render,
+    prompt="opc_engineer",
+)

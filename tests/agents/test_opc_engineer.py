@@ -1,0 +1,108 @@
+"""The OPC engineer's planner (request -> typed tool call), renderer, spec, and one real end-to-end call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from pydantic import ValidationError
+
+from agents.opc_engineer import AGENT, plan, render
+from chipcrew.prompts import load_prompt
+from tools.common import DataNotFoundError, shared_data_dir
+from tools.litho.simulate_tool import LithoSimulateArgs, run_litho_simulate
+from tools.opc.clips_tool import OPCListClipsArgs, run_opc_list_clips
+
+PHRASINGS = [
+    ("optimize M1_test3 with DiffOPC for 40 iterations", "opc_optimize",
+     {"clip": "M1_test3", "method": "diffopc", "iterations": 40}),
+    ("run inverse lithography on clip 5", "opc_optimize", {"clip": "M1_test5", "method": "ilt"}),
+    ("pixel ILT on case 7 with the OpenILT raster convention, 20 steps", "opc_optimize",
+     {"clip": "M1_test7", "method": "ilt", "raster": "inclusive", "iterations": 20}),
+    ("do model-based OPC on M1_test1 on the GPU", "opc_optimize", {"clip": "M1_test1", "method": "mbopc", "device": "cuda"}),
+    ("correct test 9 with differentiable edge-based OPC using 40 nm segments, seed 7", "opc_optimize",
+     {"clip": "M1_test9", "method": "diffopc", "segment_length_nm": 40, "seed": 7}),
+    ("reduce the edge placement error of m1_test2 and save it to runs/t2", "opc_optimize",
+     {"clip": "M1_test2", "out_dir": "runs/t2"}),
+    ("what is the PV band of M1_test4 printed as drawn", "opc_simulate", {"clip": "M1_test4", "corner": "all"}),
+    ("litho simulate case 1 at the defocus corner with exact raster", "opc_simulate",
+     {"clip": "M1_test1", "corner": "min", "raster": "exact"}),
+    ("how does M1_test10 print without OPC", "opc_simulate", {"clip": "M1_test10"}),
+    ("score my mask out/mask.npy against M1_test6", "opc_evaluate", {"mask": "out/mask.npy", "clip": "M1_test6"}),
+    ("evaluate results/M1_test1_mask.gds on case 1", "opc_evaluate",
+     {"mask": "results/M1_test1_mask.gds", "clip": "M1_test1"}),
+    ("list the via clips", "opc_list_clips", {"suite": "via"}),
+    ("which clips are available", "opc_list_clips", {}),
+    ("run OPC on aes_via1__217_754 with EPE feedback", "opc_optimize", {"clip": "aes_via1__217_754", "method": "mbopc"}),
+    ("optimize the contact clip AND2_X4__0_0 with ILT", "opc_optimize", {"clip": "AND2_X4__0_0", "method": "ilt"}),
+]
+
+
+@pytest.fixture(scope="module")
+def data() -> None:
+    try:
+        shared_data_dir("iccad13")
+        shared_data_dir("via")
+    except DataNotFoundError as err:
+        pytest.skip(str(err))
+
+
+@pytest.mark.parametrize("request_text,tool,args", PHRASINGS)
+def test_planner_fills_only_what_the_request_says(request_text: str, tool: str, args: dict) -> None:
+    call = plan(request_text)
+    assert (call.tool, call.args) == (tool, args)
+    AGENT.tool(call.tool).args_model.model_validate(call.args)
+
+
+def test_ordinal_via_clip_resolves_to_the_sorted_via_list(data: None) -> None:
+    from tools.litho.clips import list_clips
+
+    assert plan("optimize the third via clip with DiffOPC").args == {"clip": list_clips("via")[2], "method": "diffopc"}
+
+
+def test_every_example_plans_one_of_the_agents_tools() -> None:
+    names = {t.name for t in AGENT.tools}
+    assert all(plan(example).tool in names for example in AGENT.examples)
+
+
+def test_a_request_without_a_clip_fails_validation_on_the_clip_field() -> None:
+    call = plan("optimize my mask with DiffOPC")
+    with pytest.raises(ValidationError, match="clip"):
+        AGENT.tool(call.tool).args_model.model_validate(call.args)
+
+
+def test_end_to_end_request_runs_diffopc_and_renders_the_table(data: None, tmp_path: Path) -> None:
+    torch.set_num_threads(2)
+    call = plan(f"optimize M1_test10 with DiffOPC for 3 iterations on the cpu and save it to {tmp_path}")
+    assert call.args == {"clip": "M1_test10", "method": "diffopc", "iterations": 3, "device": "cpu", "out_dir": str(tmp_path)}
+    result = AGENT.tool(call.tool).invoke(call.args)
+    text = render(call, result)
+    first = text.splitlines()[0]
+    assert first.startswith("**M1_test10, DiffOPC, 3 iterations: L2 ") and "below the uncorrected 41,732" in first
+    assert "| as drawn (no OPC) | 41,732 | 15,004 |" in text
+    assert f"| DiffOPC | {result.metrics.l2:,} | {result.metrics.pvb:,} |" in text
+    assert result.artifacts["mask_npy"] in text and result.artifacts["pvband_png"] in text
+    assert np.load(result.artifacts["mask_npy"]).shape == (2048, 2048)
+
+
+def test_render_simulation_lists_every_corner(data: None, tmp_path: Path) -> None:
+    call = plan("simulate M1_test10 at all three corners")
+    result = run_litho_simulate(LithoSimulateArgs(**call.args, out_dir=str(tmp_path), device="cpu"))
+    text = render(call, result)
+    assert text.startswith("**M1_test10 printed as drawn (iccad13, exact raster)**: L2 41,732 nm², PV band 15,004 nm².")
+    assert all(f"| {c} |" in text for c in ("nominal", "max", "min"))
+
+
+def test_render_listing_names_every_clip(data: None) -> None:
+    call = plan("list the iccad13 clips")
+    text = render(call, run_opc_list_clips(OPCListClipsArgs(**call.args)))
+    assert text.startswith("**10 iccad13 clips:** M1_test1, M1_test2")
+
+
+def test_spec_is_complete() -> None:
+    assert len(AGENT.examples) >= 20 and len(set(AGENT.examples)) == len(AGENT.examples)
+    assert all(k == k.lower() for k in AGENT.keywords)
+    assert {t.name for t in AGENT.tools} == {"opc_optimize", "opc_simulate", "opc_evaluate", "opc_list_clips"}
+    assert "opc_optimize" in load_prompt(AGENT.prompt)

@@ -1,0 +1,52 @@
+"""The OPC benchmark's case selection, report and one tiny real run (slow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.bench_opc import PUBLISHED, parse_cases, run_opc_bench, to_markdown
+from tools.common import InputError
+
+
+@pytest.mark.parametrize("spec,want", [(None, list(range(1, 11))), ("all", list(range(1, 11))), ("1,3-5", [1, 3, 4, 5]),
+                                       ("10", [10]), ("2-3, 2", [2, 3])])
+def test_parse_cases_accepts_lists_and_ranges(spec: str | None, want: list[int]) -> None:
+    assert parse_cases(spec, 10) == want
+
+
+@pytest.mark.parametrize("spec", ["0", "11", "3-1", "a", "1;2"])
+def test_parse_cases_rejects_bad_items_naming_the_field(spec: str) -> None:
+    with pytest.raises(InputError, match="cases"):
+        parse_cases(spec, 10)
+
+
+def _row(case: str, l2: int, pvb: int, epe: int) -> dict:
+    return {"case": case, "method": "diffopc", "l2": l2, "pvb": pvb, "epe": {"contest": epe, "openilt": epe + 1},
+            "shots": 50, "mrc_violations": 0, "seconds": 3.0}
+
+
+def test_markdown_shows_rows_average_and_the_published_table() -> None:
+    result = {
+        "suite": "iccad13", "method": "diffopc", "raster": "exact", "iterations": 10,
+        "rows": [_row("M1_test1", 40000, 50000, 2), _row("M1_test2", 30000, 40000, 0)],
+        "average": {"l2": 35000, "pvb": 45000, "epe_contest": 1.0, "epe_openilt": 2.0, "shots": 50.0,
+                    "mrc_violations": 0.0, "seconds": 3.0},
+        "published": PUBLISHED["iccad13"], "machine": {"device": "cpu", "torch_threads": 2},
+    }
+    text = to_markdown(result)
+    assert "| M1_test1 | 40,000 | 50,000 | 2 | 3 | 50 | 0 | 3.0 |" in text
+    assert "| **average (ours)** | **35,000** | **45,000** | **1.0** |" in text
+    assert "| OpenILT SimpleILT (cv2 raster, RTX 3090, 2.26 s/case) | 33,850 | 44,713 | 5.2 | 712 |" in text
+
+
+@pytest.mark.slow
+def test_one_case_runs_end_to_end_and_writes_the_report(tmp_path: Path) -> None:
+    result = run_opc_bench("iccad13", "10", "mbopc", "exact", tmp_path, iterations=2)
+    (row,) = result["rows"]
+    assert row["case"] == "M1_test10" and row["l2"] < row["baseline"]["l2"]
+    assert set(row["epe"]) == {"contest", "openilt"}
+    assert (tmp_path / "M1_test10_mask.npy").is_file() and (tmp_path / "M1_test10_pvband.png").is_file()
+    assert json.loads((tmp_path / "bench_opc.json").read_text())["average"]["l2"] == row["l2"]

@@ -1,0 +1,28 @@
+"""Fixtures for the OPC tests: the shared ICCAD13/via data (skip, naming where it belongs, if absent) and one
+float32 engine per session."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tools.common import DataNotFoundError, shared_data_dir
+
+
+@pytest.fixture(scope="session")
+def opc_data() -> None:
+    """Skip when the shared benchmark data is not there; the message says where to put it."""
+    try:
+        shared_data_dir("iccad13")
+        shared_data_dir("via")
+    except DataNotFoundError as err:
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def sim(opc_data: None):
+    """The ICCAD13 engine on the full 2048 canvas, CPU, float32."""
+    from tools.litho.simulator import LithoSim
+
+    torch.set_num_threads(2)
+    return LithoSim(device="cpu")

@@ -1,0 +1,131 @@
+"""Mask-rule awareness for segment moves: per-segment move bounds and jog merging.
+
+DiffOPC keeps its output a valid Manhattan mask (ICCAD 2024 paper, mask-rule section): moves are bounded,
+minimum width and space are kept and small jogs are merged. Here that is done with box constraints that are
+sufficient by construction:
+
+* two facing edges across a gap (a space) each get half of the slack: a segment may move out by at most
+  ``floor((gap - min_space) / 2)``; spans are compared with a margin of ``min_space + max_move_nm`` so that
+  diagonal neighbours and moved corners count too;
+* two facing edges of the same feature (a width) each get half of the width slack inwards;
+* a move that shortens a perpendicular segment ending in a jog leaves at least ``max(min_width, min_space)``
+  of it (no narrow finger or slot, no fold), and no move exceeds ``max_move_nm``.
+
+Because every pair of facing edges splits its slack, any combination of in-bounds moves is legal, so the
+optimiser only needs to clamp after each step. The bounds are integers, so rounding keeps them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tools.opc.segments import SegmentSet
+
+__all__ = ("MaskRules", "move_bounds", "merge_jogs")
+
+
+@dataclass(frozen=True)
+class MaskRules:
+    """Mask rules the moves must keep.
+
+    Attributes:
+        min_width_nm: smallest mask feature width. In nm.
+        min_space_nm: smallest gap between mask features (and notch width). In nm.
+        max_move_nm: largest move of a segment, in either direction. In nm.
+    """
+
+    min_width_nm: int = 20
+    min_space_nm: int = 20
+    max_move_nm: int = 40
+
+
+def move_bounds(segs: SegmentSet, rules: MaskRules) -> tuple[np.ndarray, np.ndarray]:
+    """Integer move bounds per segment that keep width, space and topology for any combination of moves.
+
+    Returns:
+        (lower, upper): (S,) int64 arrays with ``lower <= 0 <= upper``. In nm.
+    """
+    n = len(segs)
+    lower = np.full(n, -rules.max_move_nm, dtype=np.int64)
+    upper = np.full(n, rules.max_move_nm, dtype=np.int64)
+    space, width = rules.min_space_nm, rules.min_width_nm
+    for axis in (0, 1):
+        idx = np.flatnonzero(segs.axis == axis)
+        if idx.size == 0:
+            continue
+        pos, lo, hi = segs.pos[idx], segs.lo[idx], segs.hi[idx]
+        nrm = segs.normal[idx].astype(np.int64)
+        dp = pos[None, :] - pos[:, None]  # (i, j): how far j lies from i along the axis
+        facing = nrm[None, :] == -nrm[:, None]
+        ahead = dp * nrm[:, None] > 0
+        behind = dp * nrm[:, None] < 0
+        reach = space + rules.max_move_nm  # a moved vertex can carry an edge this far past its span
+        near = (lo[None, :] < hi[:, None] + reach) & (hi[None, :] > lo[:, None] - reach)
+        overlap = (lo[None, :] < hi[:, None]) & (hi[None, :] > lo[:, None])
+        gap = np.abs(dp)
+        big = np.iinfo(np.int64).max // 4
+        space_gap = np.where(facing & ahead & near, gap, big).min(axis=1)
+        width_gap = np.where(facing & behind & overlap, gap, big).min(axis=1)
+        upper[idx] = np.minimum(upper[idx], np.maximum((space_gap - space) // 2, 0))
+        lower[idx] = np.maximum(lower[idx], -np.maximum((width_gap - width) // 2, 0))
+    # A vertex slides with the perpendicular segment's move. Where the segment it shortens ends in a jog
+    # (an interior cut, not a vertex), what is left of it must stay min(width, space)-wide, or the jog would
+    # leave a finger or a slot narrower than the rules (or fold over itself). A whole edge cannot form one.
+    keep = max(width, space)
+    length = segs.length
+    for c, (v, h, _, _, convex) in enumerate(segs.corners):
+        for mover, shortened in ((h, v), (v, h)):
+            other = segs.end_corner[shortened] if segs.start_corner[shortened] == c else segs.start_corner[shortened]
+            if other >= 0:
+                continue
+            room = max(int(length[shortened]) - keep, 0)
+            if convex > 0:  # an inward move of the mover shortens the other segment at a convex vertex
+                lower[mover] = max(lower[mover], -room)
+            else:  # an outward move does at a concave one
+                upper[mover] = min(upper[mover], room)
+    return np.minimum(lower, 0), np.maximum(upper, 0)
+
+
+def merge_jogs(
+    segs: SegmentSet, offsets: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol_nm: int
+) -> np.ndarray:
+    """Give neighbouring pieces of one target edge a common offset where they differ by at most ``tol_nm``.
+
+    Each jog between pieces of an edge costs a mask shot; steps of a nanometre or two change the print by far
+    less than the rounding noise. Runs are grown left to right along each edge while every member stays within
+    ``tol_nm`` of the run's first offset; the run takes its length-weighted mean, clipped to the bounds that all
+    members share (a run whose bounds do not intersect is left alone).
+
+    Args:
+        segs: the segments.
+        offsets: (S,) integer offsets. In nm.
+        lower, upper: (S,) bounds from :func:`move_bounds`.
+        tol_nm: largest difference merged; 0 merges nothing.
+
+    Returns:
+        (S,) int64 merged offsets.
+    """
+    out = np.asarray(np.rint(offsets), dtype=np.int64).copy()
+    if tol_nm <= 0:
+        return out
+    length = segs.length.astype(np.float64)
+    for loop in segs.loops:
+        runs: list[list[int]] = []
+        for s in loop:
+            same_edge = runs and segs.start_corner[s] < 0 and abs(out[s] - out[runs[-1][0]]) <= tol_nm
+            if same_edge:
+                runs[-1].append(int(s))
+            else:
+                runs.append([int(s)])
+        for run in runs:
+            if len(run) < 2:
+                continue
+            members = np.asarray(run)
+            lo, hi = lower[members].max(), upper[members].min()
+            if lo > hi:
+                continue
+            value = int(np.rint(np.average(out[members], weights=length[members])))
+            out[members] = min(max(value, lo), hi)
+    return out
