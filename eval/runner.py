@@ -26,10 +26,19 @@ SUITES = ("routing", "tools", "tasks")
 Suite = Literal["routing", "tools", "tasks", "all"]
 
 _CREW: Any = None  # one per worker process, built by _init_worker
+_JUDGE = False  # LLM-as-judge of task answers: off by default, never a gate
+
+JUDGE_SCHEMA = {
+    "type": "object",
+    "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5}, "reason": {"type": "string"}},
+    "required": ["score", "reason"],
+    "additionalProperties": False,
+}
 
 
-def _init_worker(backend: str, home: str | None) -> None:
-    global _CREW
+def _init_worker(backend: str, home: str | None, judge: bool = False) -> None:
+    global _CREW, _JUDGE
+    _JUDGE = judge
     from chipcrew.app import ChipCrew
     from chipcrew.settings import Settings
 
@@ -84,7 +93,9 @@ def _task_case(case: dict[str, Any]) -> dict[str, Any]:
     turn = _CREW.ask(case["request"])
     data = turn.model_dump()
     checks = [check_passes(data, c["path"], c["op"], c["value"]) for c in case["checks"]]
+    judged = _judge(case["request"], turn.answer) if _JUDGE else {}
     return {
+        **judged,
         "agent": turn.agent,
         "trajectory": turn.trajectory,
         "trajectory_ok": trajectory_match(["router", case["agent"]], turn.trajectory, "strict"),
@@ -97,10 +108,12 @@ def _task_case(case: dict[str, Any]) -> dict[str, Any]:
 Job = tuple[str, dict[str, Any]]
 
 
-def _pool_map(jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int) -> Iterator[dict[str, Any]]:
+def _pool_map(
+    jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int, judge: bool
+) -> Iterator[dict[str, Any]]:
     # spawn, not fork: a forked child of a process that already ran torch can hang in OpenMP
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(backend, home)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(backend, home, judge)) as pool:
         futures = [pool.submit(_run_case, kind, case, repeats) for kind, case in jobs]
         for fut in futures:
             yield fut.result()
@@ -109,14 +122,16 @@ def _pool_map(jobs: list[Job], backend: str, home: str | None, workers: int, rep
 class _RayWorker:
     """A Ray actor holding one ChipCrew, like a pool worker."""
 
-    def __init__(self, backend: str, home: str | None):
-        _init_worker(backend, home)
+    def __init__(self, backend: str, home: str | None, judge: bool):
+        _init_worker(backend, home, judge)
 
     def run(self, job: Job, repeats: int) -> dict[str, Any]:
         return _run_case(job[0], job[1], repeats)
 
 
-def _ray_map(jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int) -> Iterator[dict[str, Any]]:
+def _ray_map(
+    jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int, judge: bool
+) -> Iterator[dict[str, Any]]:
     try:
         import ray
         from ray.util import ActorPool
@@ -127,8 +142,22 @@ def _ray_map(jobs: list[Job], backend: str, home: str | None, workers: int, repe
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
     actor = ray.remote(num_cpus=1)(_RayWorker)
-    pool = ActorPool([actor.remote(backend, home) for _ in range(workers)])
+    pool = ActorPool([actor.remote(backend, home, judge) for _ in range(workers)])
     yield from pool.map_unordered(lambda a, job: a.run.remote(job, repeats), jobs)
+
+
+def _judge(request: str, answer: str) -> dict[str, Any]:
+    """The configured LLM's 1-5 grade of an answer (a signal for humans, not a gate)."""
+    from chipcrew.llm import LLMError, Message
+    from chipcrew.prompts import load_prompt
+
+    messages = [Message(role="system", content=load_prompt("judge")),
+                Message(role="user", content=f"Request: {request}\n\nAnswer:\n{answer[:4000]}")]
+    try:
+        verdict = json.loads(_CREW.llm.chat(messages, json_schema=JUDGE_SCHEMA, max_tokens=120).content)
+        return {"judge_score": int(verdict["score"]), "judge_reason": str(verdict.get("reason", ""))}
+    except (LLMError, ValueError, KeyError) as exc:
+        return {"judge_error": str(exc)}
 
 
 def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
@@ -151,6 +180,9 @@ def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str,
     else:
         base["success_rate"] = sum(r["ok"] for r in scored) / len(scored) if scored else 0.0
         base["trajectory_accuracy"] = sum(r.get("trajectory_ok", False) for r in scored) / len(scored) if scored else 0.0
+        judged = [r["judge_score"] for r in scored if "judge_score" in r]
+        if judged:
+            base["judge_mean_score"] = sum(judged) / len(judged)
     if repeats > 1 and scored:
         base[f"pass^{repeats}"] = pass_hat_k([r["trials_ok"] for r in scored], repeats)
     return base
@@ -165,11 +197,13 @@ def run_eval(
     repeats: int = 1,
     progress: Callable[[str, float], None] | None = None,
     executor: Literal["local", "ray"] = "local",
+    judge: bool = False,
 ) -> dict[str, Any]:
     """Run ``suite`` (or all) and return the summary; files go to ``out_dir``.
 
     ``executor="ray"`` runs the cases on Ray actors: the cluster at ``$RAY_ADDRESS`` if set, the instance this
-    process already started, or a new local one.
+    process already started, or a new local one. ``judge`` adds an LLM-as-judge grade (1-5) of each task answer
+    from the configured backend; it is reported, never gated on.
     """
     kinds = SUITES if suite == "all" else (suite,)
     for kind in kinds:
@@ -184,7 +218,7 @@ def run_eval(
     home = os.environ.get("CHIPCREW_HOME")
     run_map = _ray_map if executor == "ray" else _pool_map
     with (out_dir / "cases.jsonl").open("w", encoding="utf-8") as sink:
-        for i, row in enumerate(run_map(jobs, backend, home, workers, repeats), 1):
+        for i, row in enumerate(run_map(jobs, backend, home, workers, repeats, judge), 1):
             rows.append(row)
             sink.write(json.dumps(row, default=str) + "\n")
             sink.flush()

@@ -48,6 +48,7 @@ def run(
     executor: Annotated[
         ExecutorName, typer.Option(help="Local process pool, or Ray ($RAY_ADDRESS or a local instance).")
     ] = ExecutorName.local,
+    judge: Annotated[bool, typer.Option("--judge", help="Grade task answers with the LLM (1-5); off by default, never a gate.")] = False,
 ) -> None:
     """Run a suite and write per-case results and a summary."""
     from chipcrew.cli import _progress_bar
@@ -56,7 +57,7 @@ def run(
 
     gates = [parse_gate(g) for g in fail_under or []]
     summary = run_eval(
-        suite.value, out, backend.value, split.value, workers, repeats, _wrap(_progress_bar()), executor.value
+        suite.value, out, backend.value, split.value, workers, repeats, _wrap(_progress_bar()), executor.value, judge
     )
     metrics = flatten(summary)
     typer.echo(format_table(metrics))
