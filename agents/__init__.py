@@ -15,7 +15,12 @@ from .planned import PLANNED, PlannedAgent
 
 __all__ = ("AgentSpec", "ToolSpec", "ToolCall", "AGENT_MODULES", "registry", "get_agent", "find_tool", "planned_agents")
 
-AGENT_MODULES: tuple[str, ...] = ("agents.hardware_architect", "agents.opc_engineer")
+AGENT_MODULES: tuple[str, ...] = (
+    "agents.hardware_architect",
+    "agents.opc_engineer",
+    "agents.eda_doc_qa",
+    "agents.analog_designer",
+)
 
 
 def registry() -> dict[str, AgentSpec]:

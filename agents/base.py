@@ -24,10 +24,15 @@ class ToolSpec:
     description: str
     args_model: type[BaseModel]
     run: Callable[..., BaseModel]
+    wants_llm: bool = False
+    """``run`` also takes ``llm=`` (the configured client, or None), e.g. LLANA's LLM-in-the-loop optimiser."""
 
-    def invoke(self, args: dict[str, Any], progress: ProgressFn | None = None) -> BaseModel:
+    def invoke(self, args: dict[str, Any], progress: ProgressFn | None = None, llm: Any = None) -> BaseModel:
         """Validate ``args`` against the tool's model and run it."""
-        return self.run(self.args_model.model_validate(args), progress=progress)
+        model = self.args_model.model_validate(args)
+        if self.wants_llm:
+            return self.run(model, progress=progress, llm=llm)
+        return self.run(model, progress=progress)
 
 
 class ToolCall(BaseModel):

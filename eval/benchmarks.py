@@ -19,7 +19,15 @@ from tools.common import InputError
 
 __all__ = ("BENCHMARK_MODULES", "benchmarks", "run_all")
 
-BENCHMARK_MODULES: tuple[str, ...] = ("eval.bench_router", "eval.bench_mixpe", "eval.bench_litho", "eval.bench_opc")
+BENCHMARK_MODULES: tuple[str, ...] = (
+    "eval.bench_router",
+    "eval.bench_mixpe",
+    "eval.bench_litho",
+    "eval.bench_opc",
+    "eval.bench_docqa",
+    "eval.bench_gnn",
+    "eval.bench_analog",
+)
 
 
 def benchmarks() -> dict[str, ModuleType]:

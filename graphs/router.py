@@ -27,6 +27,8 @@ Tier = Literal["explicit", "semantic", "llm", "clarify", "abstain"]
 
 KEYWORD_BONUS = 0.04  # per matched keyword, capped at 3 matches: lexical evidence the embedder may blur
 TOP_K = 3  # a class scores the mean of its 3 most similar example utterances
+STRONG_LEAD = 0.15  # a lead this large over the runner-up ...
+STRONG_LEAD_SLACK = 0.12  # ... lets a class win this far below the absolute threshold
 
 
 @dataclass
@@ -106,9 +108,13 @@ class Router:
         lead = best_score - second_score
         if best == OUT_OF_SCOPE and best_score >= self.min_score - 0.1:
             return RouteDecision(None, "semantic", scores, reason="out of scope for every specialist")
-        if best in self.planned and best_score >= self.min_score and lead >= self.margin:
+        # A clear winner far ahead of every other class is accepted a little below the absolute threshold.
+        confident = (best_score >= self.min_score and lead >= self.margin) or (
+            best_score >= self.min_score - STRONG_LEAD_SLACK and lead >= STRONG_LEAD
+        )
+        if best in self.planned and confident:
             return RouteDecision(None, "semantic", scores, reason=f"{best} is planned but not available yet")
-        if best in self.agents and best_score >= self.min_score and lead >= self.margin:
+        if best in self.agents and confident:
             return RouteDecision(best, "semantic", scores, reason=f"similarity {best_score:.2f}, lead {lead:.2f}")
         if allow_llm and self.llm is not None:
             return self._llm_route(text, scores)

@@ -118,7 +118,9 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
         try:
             tool = spec.tool(call.tool)
             result: BaseModel = tool.invoke(
-                call.args, progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac})
+                call.args,
+                progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac}),
+                llm=rt.llm,
             )
         except ValidationError as exc:
             return _reply(record, None, format_validation_error(exc))

@@ -109,5 +109,5 @@ def test_render_gemm_reports_exactness_and_the_saving() -> None:
 def test_spec_is_complete() -> None:
     assert len(AGENT.examples) >= 20 and len(set(AGENT.examples)) == len(AGENT.examples)
     assert all(k == k.lower() for k in AGENT.keywords)
-    assert {t.name for t in AGENT.tools} == {"mixpe_gemm", "mixpe_perf"}
+    assert {t.name for t in AGENT.tools} == {"mixpe_gemm", "mixpe_perf", "gnn_profile", "gnn_fit", "gnn_explore"}
     assert "mixpe_perf" in load_prompt(AGENT.prompt)

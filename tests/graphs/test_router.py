@@ -76,7 +76,7 @@ def test_explicit_mention_wins_and_says_so(router: Router) -> None:
 
 
 def test_explicit_mention_of_a_planned_agent_abstains(router: Router) -> None:
-    decision = router.route("ask the analog designer to size my OTA")
+    decision = router.route("ask the model compressor to prune my network")
     assert decision.agent is None and "planned" in decision.reason
 
 

@@ -1,0 +1,387 @@
+"""Benchmark of the analog loop: LLANA vs GP-EI vs TuRBO-1 vs Sobol vs random on real post-layout simulations.
+
+Run: ``python -m eval.bench_analog [--quick] [--out DIR] [--llm scripted --llm embedded]`` or
+``chipcrew bench analog``. Writes ``bench_analog.json`` and ``regret.png`` into the folder and prints:
+
+1. *landscape*: CMRR, |offset| and evaluation time over Sobol-random knob settings (is there anything to
+   optimise?), next to the schematic;
+2. *optimisers*: best LLANA score and normalised regret against evaluations, mean +- standard error over
+   seeds, for every method on the same black box and the same initial design per seed. Regret is
+   (best so far - f*) / (f_worst - f*), with f* the best and f_worst the worst score any run evaluated
+   (LLAMBO's normalisation; the true optimum is unknown);
+3. *llana*: LLANA and LLM-as-constraint end to end with each requested LLM: ``scripted`` (a deterministic
+   stand-in that copies the best few-shot configuration with one knob nudged, and predicts the score of the
+   nearest example), ``embedded`` (SmolLM2-135M on the CPU, honest and weak), ``openai`` (the configured
+   OpenAI-compatible endpoint, e.g. vLLM), ``none`` (the GP fallback), with LLM call counts and parse failures;
+4. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
+
+Published reference: LLANA (arXiv 2406.05250) reports only surrogate-model experiments (its layout data is not
+public), so there is no published number for this loop; MAGICAL-CIRCUITS' README gives the 40 nm schematic
+OTA_XT_MAGICAL at 54 dB gain, 52 deg PM, 624 MHz GBW.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tools.analog.circuits import load_circuit
+from tools.analog.llana import PromptFn, parse_configuration
+from tools.analog.models import gf180_library, user_library
+from tools.analog.optim import sobol_points
+from tools.analog.problem import KnobSpace, LayoutOptions, Problem
+from tools.analog.search import SearchLog, run_search
+from tools.analog.spice import find_ngspice, simulate
+from tools.analog.tech import GF180
+from tools.common import ChipCrewError, run_dir
+
+__all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown", "main", "CopyBestLLM")
+
+NAME = "analog"
+DESCRIPTION = "LLANA vs GP-EI vs TuRBO vs Sobol/random on the real placement -> parasitics -> ngspice loop of an OTA."
+Progress = Callable[[str, float], None] | None
+
+MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
+FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods": ["gp_ei", "turbo", "sobol", "random"],
+        "llms": ["scripted", "none"], "llana_seeds": 5}
+QUICK = {"seeds": 2, "budget": 10, "n_init": 5, "landscape_points": 8, "methods": ["gp_ei", "turbo", "sobol", "random"],
+         "llms": ["scripted"], "llana_seeds": 1}
+# SmolLM2-135M on 2 shared CPU cores needs seconds per call: fewer candidates, samples and examples for it
+_LLANA_SMALL = {"n_candidates": 2, "n_samples": 1, "max_examples": 5}
+
+
+class CopyBestLLM:
+    """A deterministic stand-in for an LLM, for the LLANA prompts.
+
+    Candidates: the best few-shot configuration with one knob (chosen by a CRC of the prompt) moved by +-20% of
+    its range. Predictions: the score of the nearest few-shot example (L1 distance in the unit cube).
+    Constraints: every knob's central half, no ties.
+    """
+
+    def __init__(self, space: KnobSpace):
+        self.space = space
+
+    def _examples(self, prompt: str) -> list[tuple[np.ndarray, float]]:
+        out = []
+        for cfg, score in re.findall(r"Configuration: (.*)\nScore: (\S+)", prompt):
+            values = parse_configuration(cfg, self.space)
+            if values is not None:
+                out.append((values, float(score)))
+        return out
+
+    def __call__(self, prompt: str, *, schema: dict[str, Any] | None = None) -> str:
+        s = self.space
+        if "Narrow each knob" in prompt:
+            ranges = {n: [lo + (hi - lo) / 4, hi - (hi - lo) / 4] for n, lo, hi in zip(s.names, s.low, s.high)}
+            return json.dumps({"ranges": ranges, "ties": []})
+        examples = self._examples(prompt)
+        if "Predict the score" in prompt:
+            target = parse_configuration(prompt.split("Predict the score of this configuration:")[1], s)
+            dist = [np.abs(s.to_unit(v) - s.to_unit(target)).sum() for v, _ in examples]
+            return json.dumps({"score": examples[int(np.argmin(dist))][1]})
+        best = min(examples, key=lambda e: e[1])[0].copy()
+        crc = zlib.crc32(prompt.encode())
+        k = crc % s.dim
+        best[k] += (1 if crc & 1 << 16 else -1) * 0.2 * (s.high[k] - s.low[k])
+        return json.dumps({n: float(v) for n, v in zip(s.names, np.clip(best, s.low, s.high))})
+
+
+def _llm(kind: str, space: KnobSpace) -> PromptFn | None:
+    if kind == "scripted":
+        return CopyBestLLM(space)
+    if kind == "none":
+        return None
+    from agents.analog_designer import prompt_fn
+    from chipcrew.llm import make_client
+    from chipcrew.settings import Settings
+
+    settings = Settings(llm_backend=kind)  # embedded: SmolLM2-135M; openai: CHIPCREW_OPENAI_BASE_URL
+    return prompt_fn(make_client(settings))
+
+
+def _children_cpu() -> float:
+    """CPU seconds used so far by finished child processes (the ngspice runs), user + system."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _landscape(problem: Problem, points: int, out: Path, progress: Progress) -> dict[str, Any]:
+    """The score surface seen by random knobs, and the schematic for reference."""
+    sch = simulate(problem.circuit, problem.lib, out / "schematic").performance
+    rows = []
+    for k, unit in enumerate(sobol_points(problem.space.dim, points, seed=12345)):
+        start, child = time.process_time(), _children_cpu()
+        t = problem(unit, "landscape")
+        rows.append({"cmrr_db": t.performance.cmrr_db, "offset_v": t.performance.offset_v, "seconds": t.seconds,
+                     "python_cpu_seconds": time.process_time() - start, "ngspice_cpu_seconds": _children_cpu() - child,
+                     "converged": t.converged, "area_um2": t.area_um2})
+        if progress:
+            progress(f"landscape {k + 1}/{points}", 0.1 * (k + 1) / points)
+    ok = [r for r in rows if r["converged"]]
+    cmrr = [r["cmrr_db"] for r in ok]
+    off = [abs(r["offset_v"]) * 1e3 for r in ok]
+
+    def stats(v: list[float]) -> dict[str, float]:
+        return {"min": min(v), "median": float(np.median(v)), "max": max(v), "std": float(np.std(v))} if v else {}
+
+    return {
+        "points": points,
+        "failed": len(rows) - len(ok),
+        "cmrr_db": stats(cmrr),
+        "offset_mv": stats(off),
+        "eval_seconds": stats([r["seconds"] for r in rows]),
+        "python_cpu_seconds": stats([r["python_cpu_seconds"] for r in rows]),
+        "ngspice_cpu_seconds": stats([r["ngspice_cpu_seconds"] for r in rows]),
+        "area_um2": stats([r["area_um2"] for r in rows]),
+        "schematic": sch.model_dump(),
+        "magical_schematic_40nm": MAGICAL_SCHEMATIC,
+    }
+
+
+def _run(problem: Problem, method: str, seed: int, cfg: dict[str, Any], llm: PromptFn | None, llana: dict) -> dict[str, Any]:
+    start = time.perf_counter()
+    log: SearchLog = run_search(problem, method, cfg["budget"], cfg["n_init"], seed, llm, None, llana)
+    wall = time.perf_counter() - start
+    best = log.best()
+    return {
+        "method": method,
+        "seed": seed,
+        "best_so_far": log.best_so_far(),
+        "scores": [t.score for t in log.trials],
+        "sources": [t.source for t in log.trials],
+        "best_score": best.score if best else None,
+        "best_cmrr_db": best.performance.cmrr_db if best else None,
+        "best_offset_mv": abs(best.performance.offset_v) * 1e3 if best else None,
+        "failed": sum(1 for t in log.trials if not t.converged),
+        "seconds": wall,
+        "eval_seconds": sum(t.seconds for t in log.trials),
+        "llm": vars(log.llm),
+        "notes": log.notes,
+        "box": {"low": list(log.subspace.low), "high": list(log.subspace.high)},
+        "ties": [[n for n, g in zip(problem.space.names, log.subspace.group) if g == k]
+                 for k in sorted(set(log.subspace.group)) if list(log.subspace.group).count(k) > 1],
+    }
+
+
+def _regret(runs: list[dict[str, Any]]) -> None:
+    """Add each run's normalised regret curve, from the best and worst scores any run evaluated."""
+    scores = [s for r in runs for s in r["scores"] if s is not None]
+    if not scores:
+        return
+    f_star, f_worst = min(scores), max(scores)
+    span = (f_worst - f_star) or 1.0
+    for r in runs:
+        r["regret"] = [None if b is None else (b - f_star) / span for b in r["best_so_far"]]
+        r["f_star"], r["f_worst"] = f_star, f_worst
+
+
+def _summary(runs: list[dict[str, Any]], label: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    """Mean and standard error per label of the final best score, regret, CMRR/offset at best, and time."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        groups.setdefault(label(r), []).append(r)
+    out = {}
+    for name, rs in groups.items():
+        def ms(values: list[float | None]) -> tuple[float | None, float | None]:
+            v = [x for x in values if x is not None]
+            if not v:
+                return None, None
+            return float(np.mean(v)), float(np.std(v, ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
+
+        n = max(len(r["best_so_far"]) for r in rs)
+        curve = [ms([r["regret"][t] if t < len(r["regret"]) else None for r in rs]) for t in range(n)]
+        n_init = rs[0]["n_init"]
+        out[name] = {
+            "runs": len(rs),
+            "best_score": ms([r["best_score"] for r in rs]),
+            "regret_at_init": ms([r["regret"][n_init - 1] for r in rs]),
+            "regret_final": ms([r["regret"][-1] for r in rs]),
+            "cmrr_db_at_best": ms([r["best_cmrr_db"] for r in rs]),
+            "offset_mv_at_best": ms([r["best_offset_mv"] for r in rs]),
+            "seconds_per_run": ms([r["seconds"] for r in rs]),
+            "overhead_per_run": ms([r["seconds"] - r["eval_seconds"] for r in rs]),
+            "failed": sum(r["failed"] for r in rs),
+            "regret_curve": curve,
+            "llm": {k: sum(r["llm"][k] for r in rs) for k in rs[0]["llm"]},
+            "notes": sorted({n for r in rs for n in r["notes"]}),
+        }
+    return out
+
+
+def _plot(summary: dict[str, Any], path: Path, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, s in summary.items():
+        mean = np.array([np.nan if m is None else m for m, _ in s["regret_curve"]])
+        se = np.array([np.nan if e is None else e for _, e in s["regret_curve"]])
+        steps = np.arange(1, len(mean) + 1)
+        ax.plot(steps, mean, label=f"{name} (n={s['runs']})")
+        ax.fill_between(steps, mean - se, mean + se, alpha=0.15)
+    ax.set_xlabel("evaluations (placement + extraction + ngspice)")
+    ax.set_ylabel("normalised regret (mean +- s.e.)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return str(path)
+
+
+def _errors(problem: Problem, out: Path) -> dict[str, str]:
+    """The message each documented failure mode produces."""
+    from tools.analog.optimize_tool import AnalogOptimizeArgs
+    from tools.analog.place_tool import AnalogPlaceArgs, run_analog_place
+
+    msgs: dict[str, str] = {}
+    crippled = out / "crippled.lib"
+    crippled.write_text(".options noopiter gminsteps=0 srcsteps=0\n" + gf180_library().path.read_text())
+    sim = simulate(load_circuit("OTA_5T"), user_library(crippled, "nmos_3p3", "pmos_3p3"), out / "nonconvergent")
+    msgs["non-converging simulation"] = f"converged={sim.converged}: {sim.message}"
+    for case, fn in (
+        ("missing ngspice", lambda: find_ngspice("/nonexistent/ngspice")),
+        ("bad knob value", lambda: run_analog_place(AnalogPlaceArgs(circuit="OTA_5T", net_weights={"TAIL": -1.0}, out_dir=str(out / "bad")))),
+        ("unknown knob", lambda: run_analog_place(AnalogPlaceArgs(circuit="OTA_5T", net_weights={"VS": 1.0}, out_dir=str(out / "bad")))),
+        ("unknown circuit", lambda: AnalogOptimizeArgs(circuit="OTA_9T")),
+    ):
+        try:
+            fn()
+            msgs[case] = "no error (unexpected)"
+        except (ChipCrewError, ValueError) as err:
+            msgs[case] = str(err).splitlines()[0] if "validation error" not in str(err) else " ".join(str(err).split())[:240]
+    return msgs
+
+
+def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **options: Any) -> dict[str, Any]:
+    """Run the benchmark into ``out_dir``; ``options`` override the quick/full configuration (see ``FULL``)."""
+    import torch
+
+    torch.set_num_threads(1)
+    cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr"}
+    cfg.update({k: v for k, v in options.items() if v is not None})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    circuit = load_circuit(cfg["circuit"])
+    problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / "evals")
+    result: dict[str, Any] = {"config": cfg, "quick": quick}
+    result["landscape"] = _landscape(problem, cfg["landscape_points"], out_dir, progress)
+    runs: list[dict[str, Any]] = []
+    jobs = [(m, s, None, {}) for s in range(cfg["seeds"]) for m in cfg["methods"]]
+    for kind in cfg["llms"]:
+        llm = _llm(kind, problem.space)
+        llana = _LLANA_SMALL if kind in ("embedded",) else {}
+        for method in ("llana", "llana_constraint"):
+            jobs += [(method, s, (kind, llm), llana) for s in range(cfg["llana_seeds"])]
+    for j, (method, seed, llm, llana) in enumerate(jobs):
+        label = method if llm is None else f"{method}[{llm[0]}]"
+        if progress:
+            progress(f"{label} seed {seed}", 0.1 + 0.85 * j / len(jobs))
+        run = _run(problem, method, seed, cfg, llm[1] if llm else None, llana)
+        runs.append({**run, "label": label, "n_init": cfg["n_init"]})
+    _regret(runs)
+    result["runs"] = runs
+    result["summary"] = _summary(runs, lambda r: r["label"])
+    title = f"{circuit.name}, {cfg['objective']} score, {cfg['budget']} evaluations ({cfg['n_init']} shared initial)"
+    result["plot"] = _plot(result["summary"], out_dir / "regret.png", title)
+    result["unique_evaluations"] = len(problem.cache)
+    result["errors"] = _errors(problem, out_dir)
+    (out_dir / "bench_analog.json").write_text(json.dumps(result, indent=1, default=str))
+    if progress:
+        progress("done", 1.0)
+    return result
+
+
+def _pm(v: tuple[float | None, float | None] | list, fmt: str = ".4f") -> str:
+    mean, se = v
+    return "n/a" if mean is None else f"{mean:{fmt}} ± {se:{fmt}}"
+
+
+def to_markdown(result: dict[str, Any]) -> str:
+    cfg, land = result["config"], result["landscape"]
+    sch = land["schematic"]
+    lines = [
+        f"### Landscape: {land['points']} Sobol-random knob settings of {cfg['circuit']} ({land['failed']} failed)",
+        "",
+        "| quantity | min | median | max | std |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, name in (("cmrr_db", "post-layout CMRR (dB)"), ("offset_mv", "post-layout abs(offset) (mV)"),
+                      ("eval_seconds", "evaluation wall time (s)"), ("python_cpu_seconds", "placement + extraction CPU (s)"),
+                      ("ngspice_cpu_seconds", "ngspice CPU (s)"), ("area_um2", "layout area (um^2)")):
+        s = land.get(key)
+        lines.append(f"| {name} | {s['min']:.4g} | {s['median']:.4g} | {s['max']:.4g} | {s['std']:.3g} |" if s else f"| {name} | n/a | | | |")
+    mag = land["magical_schematic_40nm"]
+    lines += [
+        "",
+        f"Schematic (gf180 3.3 V, ours): gain {sch['adm_db']:.1f} dB, GBW {sch['gbw_hz'] / 1e6:.0f} MHz, PM {sch['pm_deg']:.1f} deg, "
+        f"offset {sch['offset_v'] * 1e3:.3g} mV, CMRR {sch['cmrr_db']:.0f} dB (symmetric: numerical); MAGICAL README "
+        f"(40 nm): {mag['adm_db']:.0f} dB, {mag['gbw_hz'] / 1e6:.0f} MHz, {mag['pm_deg']:.0f} deg.",
+        "",
+        f"### Optimisers: {cfg['objective']} score, {cfg['budget']} evaluations ({cfg['n_init']} shared initial), "
+        "mean ± s.e. over seeds",
+        "",
+        "| method | runs | best score | regret after init | final regret | CMRR at best (dB) | abs(offset) at best (mV) | s / run | optimiser overhead s / run | failed sims |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, s in result["summary"].items():
+        lines.append(
+            f"| {name} | {s['runs']} | {_pm(s['best_score'])} | {_pm(s['regret_at_init'], '.3f')} | {_pm(s['regret_final'], '.3f')} "
+            f"| {_pm(s['cmrr_db_at_best'], '.2f')} | {_pm(s['offset_mv_at_best'], '.3f')} | {_pm(s['seconds_per_run'], '.0f')} "
+            f"| {_pm(s['overhead_per_run'], '.0f')} | {s['failed']} |"
+        )
+    llm_rows = [(n, s) for n, s in result["summary"].items() if "[" in n]
+    if llm_rows:
+        lines += ["", "### LLM part of the LLANA runs (totals)", "",
+                  "| run | LLM calls | errors | unparsed | clipped | duplicates | LLM candidates | GP candidates | LLM predictions | GP predictions | LLM s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for n, s in llm_rows:
+            m = s["llm"]
+            lines.append(f"| {n} | {m['calls']} | {m['errors']} | {m['unparsed']} | {m['clipped']} | {m['duplicates']} | "
+                         f"{m['llm_candidates']} | {m['fallback_candidates']} | {m['llm_predictions']} | {m['fallback_predictions']} | {m['seconds']:.0f} |")
+        notes = sorted({note for _, s in llm_rows for note in s["notes"]})
+        lines += [f"- {note}" for note in notes]
+    lines += ["", f"Regret plot: `{result['plot']}`; {result['unique_evaluations']} distinct layouts simulated.", "",
+              "### Error handling", "", "| case | message |", "|---|---|"]
+    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in result["errors"].items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=DESCRIPTION)
+    parser.add_argument("--out", type=Path, default=None, help="folder (default: a fresh run folder)")
+    parser.add_argument("--quick", action="store_true", help="small configuration (a few minutes on a CPU)")
+    parser.add_argument("--circuit", choices=["OTA_XT_MAGICAL", "OTA_5T"], default=None)
+    parser.add_argument("--objective", choices=["cmrr", "offset", "both"], default=None)
+    parser.add_argument("--method", action="append", default=None, choices=["gp_ei", "turbo", "sobol", "random"])
+    parser.add_argument("--llm", action="append", default=None, choices=["scripted", "embedded", "openai", "none"])
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--llana-seeds", type=int, default=None)
+    parser.add_argument("--budget", type=int, default=None)
+    parser.add_argument("--n-init", type=int, default=None)
+    parser.add_argument("--landscape-points", type=int, default=None)
+    a = parser.parse_args()
+    folder = a.out or run_dir(None, "bench_analog")
+    result = run_bench(
+        folder, quick=a.quick, progress=lambda m, f: print(f"[{f:4.0%}] {m}", flush=True),
+        circuit=a.circuit, objective=a.objective, methods=a.method, llms=a.llm, seeds=a.seeds,
+        llana_seeds=a.llana_seeds, budget=a.budget, n_init=a.n_init, landscape_points=a.landscape_points,
+    )
+    print(to_markdown(result))
+    print(f"\nwrote {folder / 'bench_analog.json'}")
+
+
+if __name__ == "__main__":
+    main()
