@@ -93,6 +93,8 @@ def make_server(client: LLMClient, host: str = "127.0.0.1", port: int = 8000, mo
                 self._error(400, str(exc), "invalid_request_error")
             except LLMError as exc:
                 self._error(500, str(exc), "server_error")
+            except Exception as exc:  # a bug in a backend must still answer the client, not drop the connection
+                self._error(500, f"{type(exc).__name__}: {exc}", "server_error")
 
     return ThreadingHTTPServer((host, port), Handler)
 

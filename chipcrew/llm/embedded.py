@@ -105,17 +105,19 @@ class EmbeddedClient:
 
 def _tools_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
     """One JSON schema that accepts exactly one call of one of the OpenAI-format ``tools``."""
-    options = []
+    options, defs = [], {}
     for tool in tools:
         fn = tool["function"]
+        params = dict(fn.get("parameters", {"type": "object"}))
+        defs.update(params.pop("$defs", {}))  # "#/$defs/X" references resolve against the root, so hoist them
         options.append(
             {
                 "type": "object",
-                "properties": {
-                    "name": {"const": fn["name"]},
-                    "arguments": fn.get("parameters", {"type": "object"}),
-                },
+                "properties": {"name": {"const": fn["name"]}, "arguments": params},
                 "required": ["name", "arguments"],
             }
         )
-    return {"anyOf": options}
+    schema: dict[str, Any] = {"anyOf": options}
+    if defs:
+        schema["$defs"] = defs
+    return schema

@@ -136,3 +136,17 @@ def test_timeout_is_reported_as_unavailable(scripted: ThreadingHTTPServer) -> No
     scripted.script = (200, "{}", 1.5)  # type: ignore[attr-defined]
     with pytest.raises(LLMUnavailableError, match="timed out"):
         OpenAIClient(_url(scripted), model="m", timeout_s=0.3, max_retries=0).chat(USER)
+
+
+def test_tool_schemas_with_shared_definitions_are_enforced(llm_server: str) -> None:
+    """pydantic puts nested models under $defs; the combined tool schema must keep those references valid."""
+    params = {
+        "type": "object",
+        "$defs": {"Shape": {"type": "object", "properties": {"m": {"type": "integer", "enum": [8, 16]}}, "required": ["m"]}},
+        "properties": {"shape": {"$ref": "#/$defs/Shape"}},
+        "required": ["shape"],
+    }
+    tools = [{"type": "function", "function": {"name": "gemm", "parameters": params}}]
+    reply = OpenAIClient(llm_server, max_tokens=48).chat([Message(role="user", content="gemm please")], tools=tools)
+    assert reply.tool_calls[0].name == "gemm"
+    assert reply.tool_calls[0].arguments["shape"]["m"] in (8, 16)
