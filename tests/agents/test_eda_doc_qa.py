@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import agents
 from agents import ToolCall
 from agents.eda_doc_qa import AGENT, plan, render
 from chipcrew.prompts import load_prompt
@@ -85,8 +84,6 @@ def test_ask_routes_to_doc_qa_and_cites_the_gpl_docs(settings_none, monkeypatch:
     """``chipcrew ask`` path: router -> eda_doc_qa -> docqa_answer on the (shrunk) built-in corpus."""
     from chipcrew.app import ChipCrew
 
-    if "agents.eda_doc_qa" not in agents.AGENT_MODULES:
-        monkeypatch.setattr(agents, "AGENT_MODULES", (*agents.AGENT_MODULES, "agents.eda_doc_qa"))
     monkeypatch.setattr("tools.docqa.store.SHIPPED_DOCS", docs_folder_for_agent)
     turn = ChipCrew(settings_none).ask("What does the -density option of global_placement do?")
     assert turn.agent == "eda_doc_qa"
