@@ -1,0 +1,291 @@
+"""Benchmark of the model-compression tools on SmolLM2-135M and the digits ViT.
+
+Run: ``python -m eval.bench_compress --suite blocks|structured|tokens|all [--quick] [--out DIR]``. Suites:
+
+- ``blocks``: SmolLM2-135M with ``fraction`` (25 %) of its 30 blocks removed by ShortGPT (one-shot Block
+  Influence), plain removal by iterative Macro Influence, and FuseGPT (MI + fusion + local distillation), next to
+  the original: held-out perplexity, proxy accuracies, parameters, CPU latency, run time; the FuseGPT model is
+  saved, reloaded with ``from_pretrained`` and generates text;
+- ``structured``: ``sparsity`` (20 %) of the block parameters removed by Taylor and by MoreauPruner importance
+  computed on fp32, bf16 and fp16 weights: perplexity of each pruned (fp32) model, the overlap of the
+  bf16/fp16 masks with the fp32 mask, and the perplexity spread across precisions;
+- ``tokens``: VisionZip against random and uniform dropping at 64/128/192-of-576-equivalent budgets on the
+  digits ViT: accuracy, FLOPs, latency.
+
+Every number comes from the agent's own tools (``tools.compress``), so the benchmark and the agent cannot drift.
+Published numbers (LLaMA-scale models, WikiText-2, LLaVA) are shown for orientation, not as a target: the model,
+text and schedule here are far smaller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tools.common import report, run_dir
+from tools.compress.blocks_tool import PruneBlocksArgs, run_prune_blocks
+from tools.compress.evaluate_tool import EvaluateModelArgs, run_evaluate_model
+from tools.compress.structured import mask_overlap
+from tools.compress.structured_tool import PruneStructuredArgs, read_plan, run_prune_structured
+from tools.compress.tokens_tool import CompressTokensArgs, run_compress_tokens
+
+__all__ = ("NAME", "DESCRIPTION", "SUITES", "PRESETS", "run_bench", "to_markdown", "main")
+
+NAME = "compress"
+DESCRIPTION = "FuseGPT vs plain/ShortGPT block removal, MoreauPruner vs Taylor, VisionZip vs random/uniform tokens."
+SUITES = ("blocks", "structured", "tokens")
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    # the tools' defaults, except the evaluation budget shared by every model of a suite
+    "full": {
+        "llm": {"eval_tokens": 8192, "proxy_items": 32},
+        "blocks": {},
+        "structured": {},
+        "tokens": {},
+    },
+    # same code path, small enough for a loaded 2-core CPU: short calibration windows, few steps
+    "quick": {
+        "llm": {"eval_tokens": 512, "proxy_items": 4, "seq_len": 32},
+        "blocks": {"score_samples": 1, "calib_samples": 4, "epochs": 1, "fraction": 0.1},
+        "structured": {"calib_samples": 2, "steps": 3, "average_last": 2},
+        "tokens": {"epochs": 3, "budgets": [64], "layers": [None], "image_size": 32},
+    },
+}
+PUBLISHED = {
+    # VisionZip (arXiv 2412.04467) Table 1, LLaVA-1.5-7B: average performance kept, relative to 576 tokens
+    "visionzip_llava_retained": {64: 0.940, 128: 0.976, 192: 0.985},
+    # this project's earlier measurement (DESIGN.md): SmolLM2-135M, 8,192 held-out pydoc tokens, 8 of 30 blocks
+    "smollm2_shortgpt_8_of_30": {"original": 18.5, "shortgpt": 55.3},
+}
+
+
+def run_bench(
+    out_dir: Path,
+    quick: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+    suite: str = "all",
+    **options: Any,
+) -> dict:
+    """Run one suite or all; ``options`` override preset values (e.g. ``fraction=0.25``, ``eval_tokens=4096``)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    preset = PRESETS["quick" if quick else "full"]
+    suites = SUITES if suite == "all" else (suite,)
+    result: dict[str, Any] = {"preset": "quick" if quick else "full", "options": options, "published": PUBLISHED}
+    for i, name in enumerate(suites):
+
+        def sub(msg: str, f: float, _i: int = i, _name: str = name) -> None:
+            report(progress, f"{_name}: {msg}", (_i + f) / len(suites))
+
+        opts = {**preset["llm"], **preset[name], **options} if name != "tokens" else {**preset[name], **options}
+        result[name] = _SUITE_RUNNERS[name](out_dir / name, opts, sub)
+        (out_dir / "bench_compress.json").write_text(json.dumps(result, indent=2, default=str))
+    return result
+
+
+def _split(opts: dict[str, Any], model_fields: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in opts.items() if k in model_fields}
+
+
+def _blocks(out: Path, opts: dict[str, Any], progress: Callable[[str, float], None]) -> dict[str, Any]:
+    eval_args = EvaluateModelArgs(**_split(opts, set(EvaluateModelArgs.model_fields)), out_dir=str(out / "base"))
+    base = run_evaluate_model(eval_args)
+    rows = [{"method": "original", "removed": [], "seconds": base.seconds, **base.quality.model_dump()}]
+    fields = set(PruneBlocksArgs.model_fields)
+    for j, method in enumerate(("shortgpt", "mi", "fusegpt")):
+        args = PruneBlocksArgs(
+            **{
+                **_split(opts, fields),
+                "method": method,
+                "compare_base": False,
+                "save": method == "fusegpt",
+                "out_dir": str(out / method),
+            }
+        )
+        r = run_prune_blocks(args, lambda m, f, _j=j, _m=method: progress(f"{_m}: {m}", (_j + 1 + f) / 4))
+        rows.append(
+            {
+                "method": method,
+                "removed": r.removed,
+                "seconds": r.seconds,
+                "distill_mse": r.distill_mse,
+                "saved_to": r.saved_to,
+                "sample_text": r.sample_text,
+                **r.after.model_dump(),
+            }
+        )
+    return {"fraction": PruneBlocksArgs(**_split(opts, fields)).fraction, "rows": rows}
+
+
+def _structured(out: Path, opts: dict[str, Any], progress: Callable[[str, float], None]) -> dict[str, Any]:
+    eval_args = EvaluateModelArgs(**_split(opts, set(EvaluateModelArgs.model_fields)), out_dir=str(out / "base"))
+    base = run_evaluate_model(eval_args)
+    rows = [{"method": "original", "precision": "fp32", "seconds": base.seconds, **base.quality.model_dump()}]
+    fields = set(PruneStructuredArgs.model_fields)
+    plans: dict[tuple[str, str], Any] = {}
+    runs = [(m, p) for m in ("taylor", "moreau") for p in ("fp32", "bf16", "fp16")]
+    for j, (method, precision) in enumerate(runs):
+        args = PruneStructuredArgs(
+            **{
+                **_split(opts, fields),
+                "method": method,
+                "precision": precision,
+                "compare_base": False,
+                "save": False,
+                "out_dir": str(out / f"{method}-{precision}"),
+            }
+        )
+        label = f"{method} on {precision} weights"
+        r = run_prune_structured(args, lambda m, f, _j=j, _l=label: progress(f"{_l}: {m}", (_j + f) / len(runs)))
+        plans[method, precision] = read_plan(r.artifacts["plan"])
+        rows.append(
+            {
+                "method": method,
+                "precision": precision,
+                "sparsity": r.sparsity,
+                "seconds": r.seconds,
+                **r.after.model_dump(),
+            }
+        )
+    robustness = {}
+    for method in ("taylor", "moreau"):
+        ppl = [row["perplexity"] for row in rows if row["method"] == method]
+        robustness[method] = {
+            "overlap_bf16": mask_overlap(plans[method, "fp32"], plans[method, "bf16"]),
+            "overlap_fp16": mask_overlap(plans[method, "fp32"], plans[method, "fp16"]),
+            "ppl_spread": max(ppl) - min(ppl),
+        }
+    return {"sparsity": PruneStructuredArgs(**_split(opts, fields)).sparsity, "rows": rows, "robustness": robustness}
+
+
+def _tokens(out: Path, opts: dict[str, Any], progress: Callable[[str, float], None]) -> dict[str, Any]:
+    """One curve per reduction point: the penultimate block (VisionZip's) and an early block (more FLOPs saved)."""
+    runs = []
+    layers = opts.get("layers", [None, 0])
+    for j, layer in enumerate(layers):
+        fields = {
+            **_split(opts, set(CompressTokensArgs.model_fields)),
+            "layer": layer,
+            "out_dir": str(out / f"layer-{layer}"),
+        }
+        r = run_compress_tokens(CompressTokensArgs(**fields), lambda m, f, _j=j: progress(m, (_j + f) / len(layers)))
+        runs.append(r.model_dump())
+    return {"runs": runs}
+
+
+_SUITE_RUNNERS = {"blocks": _blocks, "structured": _structured, "tokens": _tokens}
+
+
+def _f(value: Any, fmt: str = ".2f") -> str:
+    return "–" if value is None else format(value, fmt)
+
+
+def to_markdown(result: dict) -> str:
+    """The tables of whichever suites ``result`` holds."""
+    parts: list[str] = []
+    if "blocks" in result:
+        b = result["blocks"]
+        pub = PUBLISHED["smollm2_shortgpt_8_of_30"]
+        parts += [
+            f"### Block removal, SmolLM2-135M, {b['fraction']:.0%} of the blocks",
+            "",
+            "| method | blocks | params (M) | perplexity | cloze (proxy) | next sentence (proxy) | latency (ms) "
+            "| run (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in b["rows"]:
+            parts.append(
+                f"| {r['method']} | {r['blocks']} | {r['params'] / 1e6:.1f} | {_f(r['perplexity'])} "
+                f"| {_f(r['cloze_acc'])} | {_f(r['next_sentence_acc'])} | {_f(r['latency_ms'], '.0f')} "
+                f"| {r['seconds']:.0f} |"
+            )
+        parts += [
+            "",
+            f"Earlier project measurement (8,192 tokens, 8 of 30 blocks): original {pub['original']}, "
+            f"ShortGPT {pub['shortgpt']}. Proxy tasks are built from held-out text (chance 0.25).",
+            "",
+        ]
+    if "structured" in result:
+        s = result["structured"]
+        parts += [
+            f"### Structured pruning, SmolLM2-135M, {s['sparsity']:.0%} of the block parameters",
+            "",
+            "| method | importance from | sparsity | params (M) | perplexity | cloze (proxy) | next sentence (proxy) "
+            "| latency (ms) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in s["rows"]:
+            parts.append(
+                f"| {r['method']} | {r['precision']} | {_f(r.get('sparsity'), '.3f')} | "
+                f"{r['params'] / 1e6:.1f} | {_f(r['perplexity'])} | {_f(r['cloze_acc'])} "
+                f"| {_f(r['next_sentence_acc'])} | {_f(r['latency_ms'], '.0f')} |"
+            )
+        parts += [
+            "",
+            "| method | mask overlap fp32/bf16 (heads, channels) | fp32/fp16 (heads, channels) | perplexity spread |",
+            "|---|---|---|---:|",
+        ]
+        for m, v in s["robustness"].items():
+            ob, of = v["overlap_bf16"], v["overlap_fp16"]
+            parts.append(
+                f"| {m} | {ob['kv_groups']:.3f}, {ob['channels']:.3f} | {of['kv_groups']:.3f}, "
+                f"{of['channels']:.3f} | {v['ppl_spread']:.3f} |"
+            )
+        parts.append("")
+    for t in result.get("tokens", {}).get("runs", []):
+        pub = PUBLISHED["visionzip_llava_retained"]
+        parts += [
+            f"### Visual tokens, digits ViT ({t['patches']} patches, reduced after block {t['layer']} of "
+            f"{t['blocks']}; all tokens: accuracy {t['full_accuracy']:.3f})",
+            "",
+            "| method | budget (/576) | tokens after | accuracy | kept / all tokens | VisionZip paper, LLaVA kept "
+            "| tower GFLOPs | later-block FLOPs | latency (ms) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in t["rows"]:
+            paper = f"{pub[r['budget_576']]:.3f}" if r["method"] == "visionzip" and r["budget_576"] in pub else ""
+            parts.append(
+                f"| {r['method']} | {r['budget_576']} | {r['tokens']} | {r['accuracy']:.3f} "
+                f"| {r['accuracy'] / t['full_accuracy']:.3f} | {paper} | {r['gflops']:.4f} "
+                f"| {r['later_flops_ratio']:.1%} | {r['latency_ms']:.1f} |"
+            )
+        parts += ["", f"All tokens: {t['full_gflops']:.4f} GFLOPs, {t['full_latency_ms']:.1f} ms.", ""]
+    return "\n".join(parts)
+
+
+def _parse_override(text: str) -> tuple[str, Any]:
+    """``key=value`` with a JSON value (``0.25``, ``[64, 128]``), else the plain string."""
+    key, _, value = text.partition("=")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", choices=(*SUITES, "all"), default="all")
+    parser.add_argument("--quick", action="store_true", help="small configuration, same code path")
+    parser.add_argument("--out", type=Path, default=None, help="folder for JSON and plots (default: a run folder)")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a preset value, e.g. fraction=0.25 seq_len=64 (JSON values)",
+    )
+    args = parser.parse_args()
+    options = dict(_parse_override(kv) for kv in args.set)
+    out = args.out or run_dir(None, "bench_compress")
+    result = run_bench(
+        out, quick=args.quick, progress=lambda m, f: print(f"[{f:4.0%}] {m}", flush=True), suite=args.suite, **options
+    )
+    print(to_markdown(result))
+    print(f"wrote {out / 'bench_compress.json'}")
+
+
+if __name__ == "__main__":
+    main()

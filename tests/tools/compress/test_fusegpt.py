@@ -1,0 +1,129 @@
+"""FuseGPT: the fused layer's formula, its zero start, the window rule, distillation and the pruning loop."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from tools.common import InputError
+from tools.compress.block_scores import block_influence
+from tools.compress.decoder import block_inputs, embed, layer_context, layers_of, load_model, run_layers
+from tools.compress.fusegpt import (
+    FusedLinear,
+    FusionSchedule,
+    distill_window,
+    fold_window,
+    fuse_into_window,
+    fusion_window,
+    prune_blocks,
+)
+
+CALIB = torch.randint(3, 300, (4, 16), generator=torch.Generator().manual_seed(2))
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_llama: Path):
+    return load_model(str(tiny_llama))
+
+
+def _linear(seed: int, bias: bool = True) -> nn.Linear:
+    torch.manual_seed(seed)
+    return nn.Linear(6, 5, bias=bias)
+
+
+def test_fused_linear_starts_as_the_target_exactly() -> None:
+    target, pruned = _linear(0), _linear(1)
+    fused = FusedLinear(target, pruned, rank=3, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(4, 6)
+    assert torch.equal(fused(x), target(x))
+
+
+def test_fused_linear_computes_the_paper_formula() -> None:
+    target, pruned = _linear(0), _linear(1)
+    fused = FusedLinear(target, pruned, rank=3, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for p in (fused.lora_b, fused.coef_l, fused.coef_b):
+            p.normal_()
+    w = target.weight + fused.lora_b @ fused.lora_a + (fused.coef_l @ fused.coef_r) * pruned.weight
+    b = target.bias + fused.coef_b * pruned.bias
+    x = torch.randn(4, 6)
+    torch.testing.assert_close(fused(x), x @ w.T + b)
+    folded = fused.to_linear()
+    assert type(folded) is nn.Linear
+    torch.testing.assert_close(folded(x), fused(x))
+
+
+def test_fused_linear_refuses_different_shapes() -> None:
+    with pytest.raises(InputError, match="identical shapes"):
+        FusedLinear(nn.Linear(6, 5), nn.Linear(6, 4), rank=2, generator=torch.Generator())
+
+
+@pytest.mark.parametrize(
+    "n,idx,expected",
+    [(30, 0, list(range(0, 8))), (30, 15, list(range(11, 19))), (30, 29, list(range(22, 30))), (5, 2, list(range(5)))],
+)
+def test_fusion_window_follows_the_authors_placement(n: int, idx: int, expected: list[int]) -> None:
+    # FuseGPT code: window of group_size + 1 = 8 blocks from idx - 4, clamped at both ends
+    assert fusion_window(n, idx, 7) == expected
+
+
+def test_distillation_lowers_the_window_error(tiny) -> None:
+    model, _ = tiny
+    model = copy.deepcopy(model).requires_grad_(False)
+    layers = layers_of(model)
+    window, idx = fusion_window(len(layers), 2, 3), 2
+    hidden = embed(model, CALIB)
+    ctx = layer_context(model, hidden)
+    with torch.no_grad():
+        inputs = run_layers(layers[: window[0]], hidden, ctx)
+        targets = run_layers([layers[j] for j in window], inputs, ctx)
+    fuse_into_window(layers, idx, window, rank=4, generator=torch.Generator().manual_seed(0))
+    kept = [layers[j] for j in window if j != idx]
+    before, after = distill_window(kept, inputs, targets, ctx, FusionSchedule(epochs=8, lr=1e-2, batch_size=2))
+    assert after < 0.9 * before
+    fold_window(kept)
+    assert not any(isinstance(m, FusedLinear) for b in kept for m in b.modules())
+    with torch.no_grad():
+        folded = torch.nn.functional.mse_loss(run_layers(kept, inputs, ctx), targets).item()
+    assert folded == pytest.approx(after, rel=1e-4)
+
+
+def test_fusegpt_without_training_equals_plain_mi_removal(tiny) -> None:
+    model, _ = tiny
+    plain, fused = copy.deepcopy(model), copy.deepcopy(model)
+    r_plain = prune_blocks(plain, CALIB, 2, "mi", 2, FusionSchedule())
+    r_fused = prune_blocks(fused, CALIB, 2, "fusegpt", 2, FusionSchedule(epochs=0))
+    assert r_plain.removed == r_fused.removed
+    with torch.no_grad():
+        torch.testing.assert_close(fused(input_ids=CALIB).logits, plain(input_ids=CALIB).logits)
+
+
+def test_mi_removal_is_iterative_and_shortgpt_one_shot(tiny) -> None:
+    model, _ = tiny
+    short = copy.deepcopy(model)
+    bi = block_influence(model, CALIB[:2])
+    report = prune_blocks(short, CALIB, 2, "shortgpt", 2, FusionSchedule())
+    assert sorted(report.removed) == sorted(sorted(range(6), key=bi.__getitem__)[:2])
+    mi_model = copy.deepcopy(model)
+    report = prune_blocks(mi_model, CALIB, 2, "mi", 2, FusionSchedule())
+    assert report.removed[0] == min(range(6), key=report.first_scores.__getitem__)
+    assert len(layers_of(mi_model)) == 4 and len(set(report.removed)) == 2
+
+
+def test_fusegpt_changes_the_neighbours(tiny) -> None:
+    model, _ = tiny
+    fused = copy.deepcopy(model)
+    report = prune_blocks(fused, CALIB, 1, "fusegpt", 2, FusionSchedule(group_size=2, epochs=2, lr=1e-2))
+    ((mse_before, mse_after),) = report.distill_mse
+    assert mse_after < mse_before
+    states, _ = block_inputs(fused, CALIB)
+    assert len(states) == 6  # 5 blocks left
+
+
+def test_cannot_remove_every_block(tiny) -> None:
+    with pytest.raises(InputError, match="between 1 and 5"):
+        prune_blocks(copy.deepcopy(tiny[0]), CALIB, 6, "mi", 2, FusionSchedule())

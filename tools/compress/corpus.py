@@ -1,0 +1,136 @@
+"""Text for calibration and evaluation, split by document so that no held-out text is ever calibrated on.
+
+No WikiText, PTB or C4 ships offline, so the default corpus is the English documentation that installs with
+every CPython: ``pydoc_data.topics`` (79 topics, about 110k SmolLM2 tokens). A user may point at their own
+text instead: a ``.txt`` file (paragraphs, grouped into documents of about 2,000 characters), a ``.jsonl``
+file with a ``"text"`` field per line (the layout of most Hugging Face text datasets), or a folder of those.
+
+Token sequences follow the usual LLM-pruning protocol (GPTQ/SparseGPT's ``datautils``): documents are joined
+with the end-of-sequence token; calibration draws random windows of ``seq_len`` tokens, evaluation cuts the
+held-out stream into consecutive non-overlapping windows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tools.common import DataNotFoundError, InputError
+
+__all__ = (
+    "DEFAULT_CORPUS",
+    "SPLIT_SEED",
+    "TextSplit",
+    "load_documents",
+    "split_documents",
+    "token_stream",
+    "windows",
+    "load_split",
+)
+
+DEFAULT_CORPUS = "pydoc"
+"""Name of the built-in corpus: Python's own documentation topics (``pydoc_data/topics.py``)."""
+
+SPLIT_SEED = 0
+"""Seed of the document split: fixed, so every method and every run is scored on the same held-out text."""
+
+_DOC_CHARS = 2000
+"""Characters per document when a plain text file is cut into documents (about one pydoc topic section)."""
+
+
+@dataclass(frozen=True)
+class TextSplit:
+    """Disjoint calibration and held-out documents."""
+
+    calibration: tuple[str, ...]
+    heldout: tuple[str, ...]
+
+
+def load_documents(source: str | None = None) -> list[str]:
+    """Documents of ``source``: ``None``/``"pydoc"``, a ``.txt``/``.jsonl`` file or a folder of them.
+
+    Raises:
+        DataNotFoundError: the path does not exist or holds no text.
+    """
+    if source is None or source == DEFAULT_CORPUS:
+        from pydoc_data.topics import topics
+
+        return list(dict.fromkeys(topics[name] for name in sorted(topics)))  # a few topics are aliases
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise DataNotFoundError(
+            f"text corpus not found: {path}; give a .txt or .jsonl file, a folder of them, or 'pydoc'"
+        )
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl")) if path.is_dir() else [path]
+    docs = list(dict.fromkeys(doc for file in files for doc in _read_file(file)))  # identical documents once
+    if not docs:
+        raise DataNotFoundError(f"no text in {path}: expected .txt files or .jsonl files with a 'text' field")
+    return docs
+
+
+def _read_file(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".jsonl":
+        rows: list[dict[str, Any]] = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [str(row["text"]) for row in rows if str(row.get("text", "")).strip()]
+    docs, current = [], ""
+    for para in text.split("\n\n"):
+        current = f"{current}\n\n{para}" if current else para
+        if len(current) >= _DOC_CHARS:
+            docs.append(current)
+            current = ""
+    if current.strip():
+        docs.append(current)
+    return docs
+
+
+def split_documents(docs: list[str], heldout_fraction: float = 0.3, seed: int = 0) -> TextSplit:
+    """Shuffle documents with ``seed`` and hold out ``heldout_fraction`` of them (at least one each side)."""
+    if len(docs) < 2:
+        raise InputError("corpus", f"{len(docs)} document(s)", "at least 2 documents (one calibration, one held out)")
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)
+    n_held = min(max(1, round(heldout_fraction * len(docs))), len(docs) - 1)
+    held = sorted(order[:n_held])
+    calib = sorted(order[n_held:])
+    return TextSplit(calibration=tuple(docs[i] for i in calib), heldout=tuple(docs[i] for i in held))
+
+
+def token_stream(tokenizer: Any, docs: tuple[str, ...] | list[str]) -> torch.Tensor:
+    """``(n_tokens,)`` int64: every document's tokens followed by the end-of-sequence token."""
+    eos = tokenizer.eos_token_id
+    ids: list[int] = []
+    for doc in docs:
+        ids.extend(tokenizer(doc, add_special_tokens=False)["input_ids"])
+        if eos is not None:
+            ids.append(eos)
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def windows(stream: torch.Tensor, seq_len: int, count: int, seed: int | None = None) -> torch.Tensor:
+    """``(count, seq_len)`` windows of ``stream``: consecutive from the start, or at random starts for ``seed``.
+
+    Raises:
+        InputError: the stream holds fewer tokens than asked for.
+    """
+    need = seq_len * count if seed is None else seq_len + 1
+    if stream.numel() < need:
+        raise InputError("tokens", seq_len * count, f"at most {stream.numel()} tokens from this corpus split")
+    if seed is None:
+        return stream[: seq_len * count].view(count, seq_len).clone()
+    gen = torch.Generator().manual_seed(seed)
+    starts = torch.randint(0, stream.numel() - seq_len, (count,), generator=gen)
+    return torch.stack([stream[s : s + seq_len] for s in starts.tolist()])
+
+
+def load_split(
+    tokenizer: Any, corpus: str | None = None, heldout_fraction: float = 0.3
+) -> tuple[TextSplit, torch.Tensor, torch.Tensor]:
+    """The fixed document split (``SPLIT_SEED``) and the token streams of its calibration and held-out halves."""
+    split = split_documents(load_documents(corpus), heldout_fraction, SPLIT_SEED)
+    return split, token_stream(tokenizer, split.calibration), token_stream(tokenizer, split.heldout)
