@@ -8,7 +8,8 @@ Sec. 3. At one layer of the tower (the penultimate, whose output LLaVA feeds to 
 2. **contextual tokens**: the remaining patch tokens are split into ``contextual`` targets, chosen uniformly
    (every ``R // contextual``-th remaining token), and the others; each other token joins the target whose key
    (the layer's keys averaged over heads, L2-normalised) is most similar; a contextual token is the target's
-   hidden state plus the mean of the hidden states assigned to it (the authors' released code);
+   hidden state plus the mean of the hidden states assigned to it (as issue 6 summarises the authors' code;
+   a public refactor averages the target with its group instead);
 3. CLS (if any) is kept in front: ``1 + dominant + contextual`` tokens go on.
 
 The paper's LLaVA-1.5 settings keep 54+10, 108+20 or 162+30 of 576 tokens. Baselines at the same budget keep
