@@ -21,21 +21,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from tools.docqa.index_tool import (
-    DocQAIngestArgs,
-    DocQAIngestResult,
-    DocQAStatsArgs,
-    DocQAStatsResult,
-    run_docqa_ingest,
-    run_docqa_stats,
-)
-from tools.docqa.search_tool import (
+from tools.docqa import (
     DocQAAnswerArgs,
     DocQAAnswerResult,
+    DocQAIngestArgs,
+    DocQAIngestResult,
     DocQASearchArgs,
     DocQASearchResult,
+    DocQAStatsArgs,
+    DocQAStatsResult,
     run_docqa_answer,
+    run_docqa_ingest,
     run_docqa_search,
+    run_docqa_stats,
 )
 
 __all__ = ("AGENT", "plan", "render")
