@@ -11,15 +11,15 @@ import importlib
 from tools.common import InputError
 
 from .base import AgentSpec, ToolCall, ToolSpec
-from .planned import PLANNED, PlannedAgent
 
-__all__ = ("AgentSpec", "ToolSpec", "ToolCall", "AGENT_MODULES", "registry", "get_agent", "find_tool", "planned_agents")
+__all__ = ("AgentSpec", "ToolSpec", "ToolCall", "AGENT_MODULES", "registry", "get_agent", "find_tool")
 
 AGENT_MODULES: tuple[str, ...] = (
     "agents.hardware_architect",
     "agents.opc_engineer",
     "agents.eda_doc_qa",
     "agents.analog_designer",
+    "agents.model_compressor",
 )
 
 
@@ -50,10 +50,4 @@ def find_tool(name: str) -> tuple[AgentSpec, ToolSpec]:
             if tool.name == name:
                 return agent, tool
     raise InputError("tool", name, [t.name for a in agents.values() for t in a.tools])
-
-
-def planned_agents() -> tuple[PlannedAgent, ...]:
-    """Roadmap specialists that are not registered yet."""
-    names = set(registry())
-    return tuple(p for p in PLANNED if p.name not in names)
 

@@ -674,6 +674,7 @@ AGENT = AgentSpec(
         "dataflow",
         "roofline",
         "energy breakdown",
+        "energy",
         "pe array",
         "gnn",
         "graphsage",

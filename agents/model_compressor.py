@@ -10,7 +10,7 @@ Tools:
 - ``compress_tokens``: VisionZip against random and uniform token dropping in a ViT (accuracy vs tokens).
 
 The deterministic planner reads the method names, percentages ("25%", "a quarter", "0.2"), block counts
-("remove 8 blocks"), model and corpus paths, precisions, token budgets and seeds; anything the request does
+("remove 8 blocks"), model and corpus paths, precisions, token budgets, ViT training epochs and seeds; anything the request does
 not mention is left to the tool's defaults.
 """
 
@@ -79,6 +79,7 @@ _BUDGET_LIST = re.compile(
 _LAYER = re.compile(r"\b(?:at|after|in)\s+(?:layer|block)\s+(\d+)\b", _I)
 _EVAL_TOKENS = re.compile(r"\b(\d+)\s*(k)?\s+(?:held[\s-]*out\s+)?tokens\b", _I)
 _GPU = re.compile(r"\b(?:gpu|cuda)\b", _I)
+_EPOCHS = re.compile(r"\b(\d+)\s+(?:training\s+)?epochs?\b", _I)
 
 
 def plan(request: str) -> ToolCall:
@@ -99,10 +100,11 @@ def plan(request: str) -> ToolCall:
 
 
 def _only_scoring(text: str) -> bool:
-    """ "which blocks could be removed" asks for scores, not for pruning."""
-    return bool(re.search(r"\bwhich\s+(?:blocks?|layers?)\b|\b(?:score|rank)\b", text, _I)) and not re.search(
-        r"\b(?:then|and)\s+(?:prune|remove|drop)\b|\bfuse\s*gpt\b", text, _I
-    )
+    """ "which blocks could be removed" or "score the blocks by FuseGPT's MI" asks for scores, not for pruning;
+    an amount to remove or a "then prune" asks for pruning."""
+    asks_scores = re.search(r"\bwhich\s+(?:blocks?|layers?)\b|\b(?:score|rank)\b", text, _I)
+    asks_pruning = re.search(r"\b(?:then|and)\s+(?:prune|remove|drop)\b", text, _I) or _fraction(text) is not None
+    return bool(asks_scores) and not asks_pruning and not _BLOCK_COUNT.search(text)
 
 
 def _common(text: str) -> dict[str, Any]:
@@ -204,6 +206,9 @@ def _token_args(text: str) -> dict[str, Any]:
     layer = _LAYER.search(text)
     if layer:
         args["layer"] = int(layer[1])
+    epochs = _EPOCHS.search(text)
+    if epochs:
+        args["epochs"] = int(epochs[1])
     return args
 
 
@@ -363,6 +368,8 @@ AGENT = AgentSpec(
         "how many FLOPs does visual token reduction save in the vision encoder?",
         "make SmolLM2 smaller and faster by removing layers",
         "knowledge distillation after layer removal to recover perplexity",
+        "merge similar patch tokens of a vision encoder",
+        "fold the learned fusion coefficients into the dense weights",
     ),
     keywords=(
         "fusegpt",
@@ -382,6 +389,7 @@ AGENT = AgentSpec(
         "token reduction",
         "token merging",
         "visual tokens",
+        "siglip",
         "smollm",
         "compress",
         "distillation",

@@ -27,6 +27,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "eval.bench_docqa",
     "eval.bench_gnn",
     "eval.bench_analog",
+    "eval.bench_compress",
 )
 
 

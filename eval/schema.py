@@ -1,7 +1,7 @@
 """The eval datasets: one JSONL file per kind under ``eval/datasets/``, one case per line, validated here.
 
-- routing: ``{"id", "request", "expected_agent" (name or null), "split"}``; an expected agent that is not
-  registered yet counts as null (the right answer today is "no specialist handles this").
+- routing: ``{"id", "request", "expected_agent" (name or null), "split"}``; null means "no specialist
+  handles this".
 - tools (BFCL style): ``{"id", "agent", "request", "tool", "args": {name: [acceptable values]}, "split"}``; an
   empty string among the values means the argument may be omitted; numbers match within ``tolerance``.
 - tasks: ``{"id", "agent", "request", "checks": [{"path", "op", "value"}], "split"}``, run end to end; ``path``
@@ -81,10 +81,9 @@ def validate_datasets() -> list[str]:
     """Problems across the datasets: duplicate ids, unknown agents/tools, held-out requests leaking into
     the router's example utterances. Empty when all is well."""
     from agents import registry
-    from agents.planned import PLANNED
 
     agents = registry()
-    known = set(agents) | {p.name for p in PLANNED}
+    known = set(agents)
     examples = {e.strip().lower() for a in agents.values() for e in a.examples}
     problems: list[str] = []
     for kind in _MODELS:

@@ -1,7 +1,7 @@
 """The tiered router: explicit mention, then semantic similarity with a margin, then an LLM enum choice.
 
 Each decision records the tier that decided. ``agent`` is ``None`` when nobody registered handles the request
-(out of scope, a planned specialist, or too uncertain with no capable LLM); ``needs_clarification`` then says
+(out of scope, or too uncertain with no capable LLM); ``needs_clarification`` then says
 whether asking the user could help.
 """
 
@@ -14,8 +14,8 @@ from typing import Literal
 
 import numpy as np
 
-from agents import AgentSpec, planned_agents
-from agents.planned import OUT_OF_SCOPE_EXAMPLES
+from agents import AgentSpec
+from agents.out_of_scope import OUT_OF_SCOPE_EXAMPLES
 from chipcrew.llm import LLMClient, LLMError, Message
 from chipcrew.prompts import load_prompt
 from tools.embedding import Embedder
@@ -67,11 +67,9 @@ class Router:
         self.llm = llm
         self.min_score = min_score
         self.margin = margin
-        self.planned = {p.name: p for p in planned_agents()}
         groups: list[tuple[str, bool, tuple[str, ...], tuple[str, ...]]] = [
             (a.name, True, a.keywords, (a.description, *a.examples)) for a in agents.values()
         ]
-        groups += [(p.name, False, p.keywords, (p.description, *p.examples)) for p in self.planned.values()]
         groups.append((OUT_OF_SCOPE, False, (), OUT_OF_SCOPE_EXAMPLES))
         texts = [t for g in groups for t in g[3]]
         vectors = embedder.encode(texts)
@@ -83,9 +81,8 @@ class Router:
         self._explicit = self._explicit_patterns()
 
     def _explicit_patterns(self) -> list[tuple[re.Pattern[str], str]]:
-        names = list(self.agents) + list(self.planned)
         out = []
-        for name in names:
+        for name in self.agents:
             words = name.replace("_", r"[\s_-]?")
             out.append((re.compile(rf"(?:^|\W)@?{words}\b", re.I), name))
         for agent in self.agents.values():
@@ -99,9 +96,7 @@ class Router:
             return RouteDecision(None, "abstain", reason="empty request")
         for pattern, name in self._explicit:
             if pattern.search(text):
-                if name in self.agents:
-                    return RouteDecision(name, "explicit", reason=f"request names {name}")
-                return RouteDecision(None, "explicit", reason=f"{name} is planned but not available yet")
+                return RouteDecision(name, "explicit", reason=f"request names {name}")
         scores = self.scores(text)
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         (best, best_score), (_, second_score) = ranked[0], ranked[1]
@@ -112,8 +107,6 @@ class Router:
         confident = (best_score >= self.min_score and lead >= self.margin) or (
             best_score >= self.min_score - STRONG_LEAD_SLACK and lead >= STRONG_LEAD
         )
-        if best in self.planned and confident:
-            return RouteDecision(None, "semantic", scores, reason=f"{best} is planned but not available yet")
         if best in self.agents and confident:
             return RouteDecision(best, "semantic", scores, reason=f"similarity {best_score:.2f}, lead {lead:.2f}")
         if allow_llm and self.llm is not None:
@@ -128,7 +121,7 @@ class Router:
         )
 
     def scores(self, text: str) -> dict[str, float]:
-        """Per class (agents, planned, ``out_of_scope``): mean top-3 cosine plus keyword evidence."""
+        """Per class (agents and ``out_of_scope``): mean top-3 cosine plus keyword evidence."""
         query = self.embedder.encode([text])[0]
         lowered = text.lower()
         out = {}

@@ -16,7 +16,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 from pydantic import BaseModel, ValidationError
 
-from agents import AgentSpec, ToolCall, planned_agents
+from agents import AgentSpec, ToolCall
 from chipcrew.llm import LLMClient, LLMError, Message
 from chipcrew.prompts import load_prompt
 from chipcrew.settings import Settings
@@ -99,9 +99,6 @@ def _no_specialist_node(rt: Runtime) -> Any:
         lines = [f"No specialist handles this request ({state.get('route_reason', 'no match')})."]
         lines.append("Available specialists:")
         lines += [f"- **{a.name}**: {a.description}" for a in rt.agents.values()]
-        planned = planned_agents()
-        if planned:
-            lines.append("Planned, not available yet: " + ", ".join(p.name for p in planned) + ".")
         lines.append("Name one in your request (e.g. '@hardware_architect ...') to choose it yourself.")
         answer = "\n".join(lines)
         return {"answer": answer, "messages": [{"role": "assistant", "content": answer}]}

@@ -68,6 +68,8 @@ PHRASINGS = [
         {"methods": ["visionzip", "random", "uniform"], "budgets": [64, 128, 192]},
     ),
     ("reduce CLIP image tokens after layer 2, seed 1", "compress_tokens", {"seed": 1, "layer": 2}),
+    ("VisionZip at 64 tokens on a ViT trained for 2 epochs", "compress_tokens", {"budgets": [64], "epochs": 2}),
+    ("score every block of SmolLM2 by FuseGPT macro influence", "score_blocks", {"method": "mi"}),
 ]
 
 

@@ -18,7 +18,7 @@ def test_routing_dataset_has_the_required_coverage() -> None:
     for c in cases:
         per_agent[c.expected_agent] = per_agent.get(c.expected_agent, 0) + 1
     assert per_agent[None] >= 30
-    assert all(per_agent[a] >= 40 for a in ("hardware_architect", "opc_engineer", "eda_doc_qa", "analog_designer"))
+    assert all(per_agent[a] >= 40 for a in ("hardware_architect", "opc_engineer", "eda_doc_qa", "analog_designer", "model_compressor"))
     assert {c.split for c in cases} == {"dev", "heldout"}
 
 
