@@ -63,9 +63,14 @@ def run_all(
                      "traceback": traceback.format_exc()}
             body = f"**failed**: `{entry['error']}`"
         report["benchmarks"][name] = entry
-        sections += [f"## {name}: {mod.DESCRIPTION}", "", body, "", f"_{entry['seconds']:.1f} s_", ""]
+        sections += [f"## {name}: {mod.DESCRIPTION}", "", body, "", *_figures(out_dir, name), f"_{entry['seconds']:.1f} s_", ""]
         (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str))
         (out_dir / "report.md").write_text("\n".join(sections))
         if progress:
             progress(f"bench {name}", (i + 1) / len(names))
     return report
+
+
+def _figures(out_dir: Path, name: str) -> list[str]:
+    """Markdown image lines for the PNGs a benchmark wrote under ``out_dir/name``, relative to the report."""
+    return [f"![{png.stem}]({png.relative_to(out_dir).as_posix()})\n" for png in sorted((out_dir / name).rglob("*.png"))]

@@ -34,3 +34,13 @@ def test_unknown_benchmark_lists_the_known_ones(tmp_path: Path) -> None:
 def test_bench_list_cli() -> None:
     res = CliRunner().invoke(app, ["bench", "list", "--json"])
     assert res.exit_code == 0 and "litho" in json.loads(res.output)
+
+
+def test_report_embeds_the_plots_a_benchmark_wrote(tmp_path: Path) -> None:
+    from eval.benchmarks import _figures
+
+    (tmp_path / "opc" / "case1").mkdir(parents=True)
+    (tmp_path / "opc" / "case1" / "mask.png").write_bytes(b"\x89PNG")
+    (tmp_path / "opc" / "table.json").write_text("{}")
+    assert _figures(tmp_path, "opc") == ["![mask](opc/case1/mask.png)\n"]
+    assert _figures(tmp_path, "router") == []

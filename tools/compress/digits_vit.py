@@ -3,8 +3,11 @@
 No CLIP or SigLIP weights ship offline. scikit-learn ships the UCI optical-recognition digits (1,797 images of
 8x8 pixels, 16 grey levels, 10 classes; Alpaydin & Kaynak 1998) inside the package. The images are upsampled
 bilinearly to ``image_size`` and cut into ``patch_size`` patches: at 48/4 the tower sees 12x12 = 144 patch
-tokens plus CLS, a quarter of LLaVA's 576, with the same redundancy that makes token reduction pay (a digit
-covers the middle of a mostly blank image). The model is a transformers ``ViTForImageClassification``, so the
+tokens plus CLS, a quarter of LLaVA's 576. The upsampled digit fills most of the frame (65 % of the patches
+hold ink), and the tiny tower's CLS attention is nearly flat (most-attended token about 1.05-1.16x the mean at
+blocks 1-2): measured, the tokens CLS attends to most are *worse* to keep than random ones (keeping the top 14
+after block 1 gives 0.15 accuracy, 14 random inked ones 0.70), so VisionZip's premise -- a few tokens that
+aggregate the image, as in large pretrained CLIP/SigLIP towers -- does not hold in this tower. The model is a transformers ``ViTForImageClassification``, so the
 VisionZip code that opens it is the same that opens CLIP and SigLIP towers. Trained weights are cached.
 """
 
