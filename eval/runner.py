@@ -48,6 +48,10 @@ def _init_worker(backend: str, home: str | None, judge: bool = False) -> None:
     _CREW = ChipCrew(Settings(**kwargs))
 
 
+def _run_job(kind: str, cases: list[dict[str, Any]], repeats: int) -> list[dict[str, Any]]:
+    return [_run_case(kind, case, repeats) for case in cases]
+
+
 def _run_case(kind: str, case: dict[str, Any], repeats: int) -> dict[str, Any]:
     runner = {"routing": _routing_case, "tools": _tool_case, "tasks": _task_case}[kind]
     trials = []
@@ -105,7 +109,23 @@ def _task_case(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-Job = tuple[str, dict[str, Any]]
+Job = tuple[str, list[dict[str, Any]]]
+
+
+def _jobs(kinds: tuple[str, ...], split: Split) -> list[Job]:
+    """One job per routing or tool case; one per agent for tasks, run in order in one worker, because an agent's
+    tools may hold a resource one process at a time (the embedded Qdrant folder of the doc-QA index)."""
+    jobs: list[Job] = []
+    for kind in kinds:
+        cases = [c.model_dump() for c in load_cases(kind, split)]
+        if kind == "tasks":
+            per_agent: dict[str, list[dict[str, Any]]] = {}
+            for case in cases:
+                per_agent.setdefault(case["agent"], []).append(case)
+            jobs += [(kind, group) for group in per_agent.values()]
+        else:
+            jobs += [(kind, [case]) for case in cases]
+    return jobs
 
 
 def _pool_map(
@@ -114,9 +134,9 @@ def _pool_map(
     # spawn, not fork: a forked child of a process that already ran torch can hang in OpenMP
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(backend, home, judge)) as pool:
-        futures = [pool.submit(_run_case, kind, case, repeats) for kind, case in jobs]
+        futures = [pool.submit(_run_job, kind, cases, repeats) for kind, cases in jobs]
         for fut in futures:
-            yield fut.result()
+            yield from fut.result()
 
 
 class _RayWorker:
@@ -125,8 +145,8 @@ class _RayWorker:
     def __init__(self, backend: str, home: str | None, judge: bool):
         _init_worker(backend, home, judge)
 
-    def run(self, job: Job, repeats: int) -> dict[str, Any]:
-        return _run_case(job[0], job[1], repeats)
+    def run(self, job: Job, repeats: int) -> list[dict[str, Any]]:
+        return _run_job(job[0], job[1], repeats)
 
 
 def _ray_map(
@@ -143,7 +163,8 @@ def _ray_map(
         ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
     actor = ray.remote(num_cpus=1)(_RayWorker)
     pool = ActorPool([actor.remote(backend, home, judge) for _ in range(workers)])
-    yield from pool.map_unordered(lambda a, job: a.run.remote(job, repeats), jobs)
+    for rows in pool.map_unordered(lambda a, job: a.run.remote(job, repeats), jobs):
+        yield from rows
 
 
 def _judge(request: str, answer: str) -> dict[str, Any]:
@@ -212,7 +233,8 @@ def run_eval(
 
             raise InputError("suite", suite, [*SUITES, "all"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(kind, c.model_dump()) for kind in kinds for c in load_cases(kind, split)]
+    jobs = _jobs(kinds, split)
+    n_cases = sum(len(cases) for _, cases in jobs)
     workers = workers or min(2, os.cpu_count() or 1)
     rows: list[dict[str, Any]] = []
     home = os.environ.get("CHIPCREW_HOME")
@@ -223,7 +245,7 @@ def run_eval(
             sink.write(json.dumps(row, default=str) + "\n")
             sink.flush()
             if progress:
-                progress(f"{row['suite']} {row['id']}", i / len(jobs))
+                progress(f"{row['suite']} {row['id']}", i / n_cases)
     summary: dict[str, Any] = {"suite": suite, "backend": backend, "split": split, "repeats": repeats}
     for kind in kinds:
         summary[kind] = _summarise(kind, [r for r in rows if r["suite"] == kind], repeats)

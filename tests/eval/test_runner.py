@@ -79,3 +79,13 @@ def test_llm_judge_grades_task_answers_over_loopback(settings_none, llm_server: 
     monkeypatch.setattr(runner, "_CREW", ChipCrew(settings))
     verdict = runner._judge("How much faster is W4A16 than FP16 on LLaMA-2-13B?", "About 2.6x faster.")
     assert 1 <= verdict["judge_score"] <= 5  # the schema bounds are enforced by the server's grammar
+
+
+def test_task_cases_of_one_agent_share_a_job_and_other_cases_stand_alone() -> None:
+    from eval.runner import _jobs
+
+    jobs = _jobs(("tools", "tasks"), "all")
+    tasks = [cases for kind, cases in jobs if kind == "tasks"]
+    assert all(len({c["agent"] for c in cases}) == 1 for cases in tasks)
+    assert len(tasks) == len({cases[0]["agent"] for cases in tasks}) >= 5
+    assert all(len(cases) == 1 for kind, cases in jobs if kind == "tools")
