@@ -174,7 +174,7 @@ def _phrase(rt: Runtime, spec: AgentSpec, request: str, template: str) -> str:
         text = rt.llm.chat(messages, max_tokens=60).content.strip()
         text = text.splitlines()[0] if text else ""
         complete = text.endswith((".", "!", "?"))  # a reply cut off by max_tokens is dropped
-        useful = complete and text != finding and _NUMBER.search(text) and _numbers_kept(text, finding)
+        useful = complete and text != finding and _NUMBER.search(text) and _labels_kept(text, finding)
         return f"{text}\n\n{template}" if useful else template
     except LLMError:
         return template
@@ -184,3 +184,18 @@ def _numbers_kept(text: str, source: str) -> bool:
     """Every number in ``text`` appears in ``source`` (a guard against a small model inventing values)."""
     allowed = set(_NUMBER.findall(source))
     return all(n in allowed for n in _NUMBER.findall(text))
+
+
+_TOKEN = re.compile(r"[A-Za-z][\w-]*|\d+(?:[.,]\d+)?")
+
+
+def _labelled_numbers(text: str) -> set[tuple[str, ...]]:
+    """Each number with the two words or numbers before it."""
+    tokens = ["", "", *_TOKEN.findall(text)]
+    return {tuple(tokens[i - 2 : i + 1]) for i in range(2, len(tokens)) if tokens[i][0].isdigit()}
+
+
+def _labels_kept(text: str, source: str) -> bool:
+    """Every number in ``text`` keeps the two words before it in ``source``: the small model may shorten a finding
+    but not move a value to another label ("visionzip 0.787, random 0.933" must not become "0.933, random ...")."""
+    return _labelled_numbers(text) <= _labelled_numbers(source)

@@ -78,3 +78,14 @@ def test_openai_backend_end_to_end_over_loopback(settings_none: Settings, llm_se
     decision = crew.route("can you estimate this for my chip?")
     assert decision.tier in ("llm", "abstain")  # a capable endpoint is asked; its enum reply is always valid
     assert decision.agent is None or decision.agent in crew.runtime.agents
+
+
+def test_a_summary_may_shorten_a_finding_but_not_move_a_value_to_another_label() -> None:
+    from graphs.supervisor import _labels_kept
+
+    finding = "At 64/576-equivalent tokens: visionzip 0.787, random 0.933, uniform 0.931 (all 144 tokens: 0.933)"
+    assert _labels_kept("At 64/576-equivalent tokens: visionzip 0.787, random 0.933.", finding)
+    assert not _labels_kept("At 64/576-equivalent tokens: 0.933, random 0.933, uniform 0.931.", finding)
+    mixpe = "MixPE-W4A8 is 8.99x faster than INT8 and uses 2.88x less energy"
+    assert _labels_kept("MixPE-W4A8 is 8.99x faster than INT8.", mixpe)
+    assert not _labels_kept("MixPE-W4A8 is 2.88x faster than INT8.", mixpe)
