@@ -4,7 +4,8 @@ ORD-QA (Pu et al., "Customized Retrieval Augmented Generation and Benchmarking f
 QA", ICCAD 2024) has 90 questions with gold chunk ids in its 290-chunk OpenROAD corpus. It is a test set
 here: the models are trained (when missing) on RAG-EDA's contrastive CSV and on pseudo-queries of the
 shipped docs only; the questions are read for scoring and for one check, that no CSV row repeats a
-question (such rows would be excluded from training and counted in the report).
+question (such rows would be excluded from training and counted in the report). The fusion weights and the
+reranker's weight and pool were chosen on the development set of ``eval/dev_docqa.py``, not here.
 
 Run: ``python -m eval.bench_docqa --out DIR`` or ``chipcrew bench docqa --suite ord-qa --out DIR --json``.
 Writes ``DIR/bench_docqa.json`` and ``DIR/bench_docqa.md``.
@@ -18,14 +19,18 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.common import ProgressFn, report, shared_data_dir
 from tools.docqa.metrics import corpus_bleu, recall_at_k, reciprocal_rank, rouge_l
 from tools.docqa.rerank import Teacher
+
+if TYPE_CHECKING:
+    from tools.docqa.chunks import Piece
+    from tools.docqa.index import DocIndex
 
 __all__ = (
     "NAME",
@@ -34,6 +39,7 @@ __all__ = (
     "load_ordqa",
     "csv_overlap",
     "run_bench",
+    "build_index",
     "BenchConfig",
     "RAG_EDA",
     "to_markdown",
@@ -143,6 +149,22 @@ def _evaluate(index: Any, questions: list[Question], cfg: BenchConfig, answers: 
     return metrics, rows
 
 
+def build_index(store: Path, embedder: str, pieces: Sequence[Piece]) -> tuple[DocIndex, float]:
+    """The ``ordqa-<embedder>`` index in the embedded Qdrant at ``store`` (with the reranker's vectors when
+    one is trained), ingested now if it is missing or stale; returns it and the ingest's seconds."""
+    from tools.docqa.index import DocIndex, open_client
+    from tools.docqa.rerank import load_projection
+    from tools.docqa.store import reranker_path, resolve_embedder
+
+    model, name = resolve_embedder(embedder)  # type: ignore[arg-type]
+    path = reranker_path(name)
+    projection = load_projection(path) if path.is_file() else None
+    index = DocIndex(open_client(store), f"ordqa-{name}", model, name, projection, path.name if projection is not None else "")
+    start = time.perf_counter()
+    index.ingest(pieces, "ord-qa")
+    return index, time.perf_counter() - start
+
+
 def run_bench(
     out_dir: Path,
     quick: bool = False,
@@ -165,9 +187,7 @@ def run_bench(
     ablation = (not quick) if ablation is None else ablation
     import torch
 
-    from tools.docqa.index import DocIndex, open_client
-    from tools.docqa.rerank import load_projection
-    from tools.docqa.store import corpus_pieces, corpus_sections, reranker_path, resolve_embedder, train_models
+    from tools.docqa.store import corpus_pieces, corpus_sections, train_models
 
     torch.set_num_threads(2)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -196,20 +216,17 @@ def run_bench(
     pieces = corpus_pieces(sections)
     store = out_dir / "qdrant"
     shutil.rmtree(store, ignore_errors=True)
-    client = open_client(store)
     builds: dict[str, float] = {}
+    indexes: dict[str, DocIndex] = {}
     results: list[dict[str, Any]] = []
     main_metrics: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for n, cfg in enumerate(configs):
-        embedder, name = resolve_embedder(cfg.embedder)  # type: ignore[arg-type]
-        projection = load_projection(reranker_path(name)) if reranker_path(name).is_file() else None
-        index = DocIndex(client, f"ordqa-{name}", embedder, name, projection, reranker_path(name).name if projection is not None else "")
-        if index.name not in builds:
-            start = time.perf_counter()
-            index.ingest(pieces, "ord-qa")
-            builds[index.name] = time.perf_counter() - start
-            log(f"built {index.name}: {len(sections)} sections, {len(pieces)} pieces in {builds[index.name]:.1f} s")
+        if cfg.embedder not in indexes:
+            indexes[cfg.embedder], seconds = build_index(store, cfg.embedder, pieces)
+            builds[indexes[cfg.embedder].name] = seconds
+            log(f"built ordqa-{cfg.embedder}: {len(sections)} sections, {len(pieces)} pieces in {seconds:.1f} s")
+        index = indexes[cfg.embedder]
         metrics, cfg_rows = _evaluate(index, questions, cfg, answers=(n == 0))
         results.append({"config": cfg.label, "retriever": cfg.retriever, "embedder": cfg.embedder, "rerank": cfg.rerank, **metrics})
         if n == 0:

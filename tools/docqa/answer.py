@@ -19,7 +19,7 @@ import numpy as np
 from tools.docqa.lexical import Bm25, tokenize
 from tools.embedding import Embedder
 
-__all__ = ("Unit", "Citation", "ComposedAnswer", "split_units", "compose_answer", "looks_english")
+__all__ = ("Unit", "Citation", "ComposedAnswer", "split_units", "compose_answer", "looks_english", "named_options", "defines_option")
 
 _OPTION_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(.+?)\s*\|?\s*$")
 _TABLE_SEP = re.compile(r"^\|[\s:|-]+\|?$")
@@ -79,6 +79,20 @@ def looks_english(question: str) -> bool:
     return not (foreign >= 2 and foreign > english)
 
 
+def named_options(question: str) -> set[str]:
+    """The ``-option`` names a question mentions (``-density``)."""
+    return {name for name in _IDENT.findall(question.lower()) if name.startswith("-")}
+
+
+def defines_option(text: str, options: set[str]) -> bool:
+    """Whether ``text`` has an option-table row (``| `-opt` | ... |``) for one of ``options``."""
+    return any(u.kind == "option" and _option_name(u) in options for u in split_units(text))
+
+
+def _option_name(unit: Unit) -> str:
+    return unit.text.split("`", 2)[1].lower()
+
+
 def split_units(text: str) -> list[Unit]:
     """Sentences of prose, option rows of ``| `-opt` | description |`` tables, and whole code blocks."""
     units: list[Unit] = []
@@ -133,6 +147,9 @@ def compose_answer(
 ) -> ComposedAnswer:
     """Pick the best units of the retrieved sections and cite them.
 
+    A unit's score is BM25 (scaled to 1) plus the embedder's cosine; the option-table row of an option the
+    question names gains 1, since it is that option's definition.
+
     Args:
         question: the user's question.
         sections: ``(chunk_id, source, heading, text)`` of the retrieved sections, best first.
@@ -147,6 +164,8 @@ def compose_answer(
         return ComposedAnswer("", None, [], markdown="No documentation text was retrieved for this question.")
     scores = _unit_scores(question, [u for _, u in pool], embedder)
     scores -= 0.05 * np.array([si for si, _ in pool], np.float64)  # prefer the retriever's order on ties
+    asked = named_options(question)
+    scores += np.array([u.kind == "option" and _option_name(u) in asked for _, u in pool], np.float64)  # the definition asked for
     prose = [i for i, (_, u) in enumerate(pool) if u.kind != "code"]
     chosen = sorted(prose, key=lambda i: -scores[i])[:max_units]
     code_ids = [i for i, (_, u) in enumerate(pool) if u.kind == "code"]

@@ -43,11 +43,17 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 @dataclass(frozen=True)
 class PseudoQuery:
-    """A generated query and the id of the section it was made from (its positive)."""
+    """A generated query and the id of the section it was made from (its positive).
+
+    Attributes:
+        key: the documentation material it was made from (heading, command, command and option, or
+            sentence), independent of the template and corpus; ``split_dev`` splits on it.
+    """
 
     text: str
     chunk_id: str
     kind: Kind
+    key: str
 
 
 def _commands(body: str) -> list[str]:
@@ -96,25 +102,32 @@ def _section_queries(sec: Section, rng: random.Random, ict_per_section: int) -> 
     title = sec.title
     leaf = sec.headings[-1] if sec.headings else title
     if leaf.lower() in _GENERIC:
-        out.append(PseudoQuery(f"What are the {leaf.lower()} of {title}?", sec.id, "heading"))
+        key = f"heading:{leaf.lower()} of {_norm(title)}"
+        out.append(PseudoQuery(f"What are the {leaf.lower()} of {title}?", sec.id, "heading", key))
     else:
         template = rng.choice(("What is {h}?", "How do I use {h} in {t}?", "Tell me about {h} in {t}."))
-        out.append(PseudoQuery(template.format(h=leaf, t=title), sec.id, "heading"))
+        out.append(PseudoQuery(template.format(h=leaf, t=title), sec.id, "heading", f"heading:{_norm(leaf)}"))
     commands = _commands(sec.body)
     for cmd in commands[:3]:
         template = rng.choice(("What does the {c} command do?", "What are the arguments of {c}?", "How do I run {c}?"))
-        out.append(PseudoQuery(template.format(c=cmd), sec.id, "command"))
+        out.append(PseudoQuery(template.format(c=cmd), sec.id, "command", f"command:{cmd}"))
     owner = commands[0] if commands else leaf
     rows = [m for m in (_OPTION_ROW.match(line.strip()) for line in sec.body.splitlines()) if m]
     for m in rng.sample(rows, min(len(rows), 4)):
         opt, phrase = m.group(1), _description_phrase(m.group(2))
-        out.append(PseudoQuery(f"What does the {opt} option of {owner} do?", sec.id, "option"))
+        key = f"option:{_norm(owner)} {opt}"
+        out.append(PseudoQuery(f"What does the {opt} option of {owner} do?", sec.id, "option", key))
         if len(phrase.split()) >= 3:
-            out.append(PseudoQuery(f"Which option of {owner} is used to {phrase}?", sec.id, "option"))
+            out.append(PseudoQuery(f"Which option of {owner} is used to {phrase}?", sec.id, "option", key))
     sentences = _prose_sentences(sec.body)
     for s in rng.sample(sentences, min(len(sentences), ict_per_section)):
-        out.append(PseudoQuery(s, sec.id, "ict"))
+        out.append(PseudoQuery(s, sec.id, "ict", f"ict:{_norm(s)}"))
     return out
+
+
+def _norm(text: str) -> str:
+    """Lower-case words joined by single spaces (``IR_Drop_analysis`` and ``IR Drop Analysis`` agree)."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def pseudo_queries(sections: Sequence[Section], seed: int = 0, ict_per_section: int = 2) -> list[PseudoQuery]:
@@ -137,9 +150,13 @@ def pseudo_queries(sections: Sequence[Section], seed: int = 0, ict_per_section: 
 
 
 def split_dev(queries: Sequence[PseudoQuery], dev_fraction: float = 0.15) -> tuple[list[PseudoQuery], list[PseudoQuery]]:
-    """(train, dev) split by a hash of the query text, so it does not depend on order or seed."""
+    """(train, dev) split by a hash of each query's ``key``, so it depends on neither order nor seed.
+
+    Splitting on the material rather than the wording keeps a dev query's heading, command, option or
+    sentence out of training even when another corpus of the same docs words the query differently.
+    """
     train, dev = [], []
     for q in queries:
-        bucket = zlib.crc32(q.text.encode()) % 1000 / 1000.0
+        bucket = zlib.crc32(q.key.encode()) % 1000 / 1000.0
         (dev if bucket < dev_fraction else train).append(q)
     return train, dev

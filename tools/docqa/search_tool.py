@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report
-from tools.docqa.answer import compose_answer, looks_english
+from tools.docqa.answer import compose_answer, defines_option, looks_english, named_options
 from tools.docqa.index import Hit
 from tools.docqa.store import open_index
 
@@ -38,7 +38,7 @@ class _IndexArgs(BaseModel):
         default="auto", description="Sentence embedder; auto = the fine-tuned one when it has been trained."
     )
     rerank: bool | None = Field(
-        default=None, description="Late-interaction reranking of the first 30 sections; None = when trained."
+        default=None, description="Late-interaction reranking of the first 50 fused sections; None = when trained."
     )
     index_path: str | None = Field(default=None, description="Embedded Qdrant folder; default under the user data folder.")
     qdrant_url: str | None = Field(default=None, description="Qdrant server URL; overrides index_path.")
@@ -150,6 +150,16 @@ class DocQAAnswerResult(ToolResult):
     search_ms: float = Field(description="Retrieval (+ reranking) time. In milliseconds.")
 
 
+def _answer_sections(question: str, found: list[tuple[str, str, str, str]], n: int) -> list[tuple[str, str, str, str]]:
+    """The first ``n`` retrieved sections, plus the best-ranked later one that defines an option the question
+    names (a tutorial that uses ``-density`` can outrank the option table that defines it)."""
+    asked = named_options(question)
+    top = found[:n]
+    if asked and not any(defines_option(s[3], asked) for s in top):
+        top += [s for s in found[n:] if defines_option(s[3], asked)][:1]
+    return top
+
+
 def run_docqa_answer(args: DocQAAnswerArgs, progress: ProgressFn | None = None) -> DocQAAnswerResult:
     """Retrieve, rerank and compose an extractive answer with numbered citations (source file + heading)."""
     with Timer() as total:
@@ -160,8 +170,8 @@ def run_docqa_answer(args: DocQAAnswerArgs, progress: ProgressFn | None = None) 
             found = index.search(args.question, max(args.sections, 5), args.retriever, rerank=reranked)
         if not found:
             raise InputError("question", args.question, "a question whose terms appear in the documentation")
-        top = found[: args.sections]
-        sections = [(h.chunk_id, h.source, h.heading, index.section_text(h.chunk_id)) for h in top]
+        sections = [(h.chunk_id, h.source, h.heading, index.section_text(h.chunk_id)) for h in found]
+        sections = _answer_sections(args.question, sections, args.sections)
         composed = compose_answer(args.question, sections, index.embedder, max_units=args.max_sentences)
         markdown = composed.markdown
         if not english:

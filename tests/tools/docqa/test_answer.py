@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.docqa.answer import compose_answer, looks_english, split_units
+from tools.docqa.answer import compose_answer, defines_option, looks_english, named_options, split_units
 
 Sections = list[tuple[str, str, str, str]]
 
@@ -46,3 +46,26 @@ def test_language_check() -> None:
     assert not looks_english("全局布局的密度选项是什么？")
     assert not looks_english("Wie setze ich die Dichte für die globale Platzierung?")
     assert looks_english("set_routing_alpha")
+
+
+def test_the_definition_of_a_named_option_is_preferred(sample_sections: Sections) -> None:
+    tutorial = ("tut#1", "docs/Tutorial.md", "Tutorial > Placement density", "Placement density matters. " * 5 + "\n\nRun `global_placement -density 0.6` to spread cells with a lower placement density.")
+    ans = compose_answer("What does the -density option of global_placement do?", [tutorial, sample_sections[0]], embedder=None, max_units=1)
+    assert ans.used == [(1, "`-density`: Set target density. The default value is `0.7` (i.e., 70%). Allowed values are floats `[0, 1]`.")]
+    assert ans.citations[0].source == "src/gpl/README.md"
+
+
+def test_option_names_and_their_definitions(sample_sections: Sections) -> None:
+    assert named_options("What do -density and -skip_io of global_placement do?") == {"-density", "-skip_io"}
+    assert defines_option(sample_sections[0][3], {"-skip_io"})
+    assert not defines_option(sample_sections[1][3], {"-density"})
+
+
+def test_answer_sections_add_the_later_section_that_defines_the_option(sample_sections: Sections) -> None:
+    from tools.docqa.search_tool import _answer_sections
+
+    tutorial = ("tut#1", "docs/Tutorial.md", "Tutorial", "Run `global_placement -density 0.6`.")
+    found = [tutorial, sample_sections[1], sample_sections[0]]
+    assert _answer_sections("What does -density do?", found, 2) == found
+    assert _answer_sections("What does -net do?", found, 2) == found[:2]
+    assert _answer_sections("How do I place cells?", found, 2) == found[:2]

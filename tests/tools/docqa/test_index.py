@@ -9,7 +9,7 @@ import pytest
 
 from tools.common import InputError
 from tools.docqa.chunks import folder_sections, split_pieces, word_piece_counter
-from tools.docqa.index import DocIndex, Hit, close_client, open_client, rrf
+from tools.docqa.index import HYBRID_FUSION, RERANK_FUSION, DocIndex, Fusion, Hit, close_client, open_client, rrf
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +112,33 @@ def test_rrf_adds_reciprocal_ranks() -> None:
     fused = rrf([[hit("a"), hit("b")], [hit("b"), hit("c")]], k=60)
     assert [h.chunk_id for h in fused] == ["b", "a", "c"]
     assert fused[0].score == pytest.approx(1 / 62 + 1 / 61)
+
+
+def test_rrf_weights_scale_each_list() -> None:
+    def hit(cid: str) -> Hit:
+        return Hit(cid, cid, "s", "t", "h", "x", 0.0)
+
+    lists = [[hit("a"), hit("b")], [hit("b"), hit("a")]]
+    assert [h.chunk_id for h in rrf(lists, k=60, weights=[1.0, 2.0])] == ["b", "a"]
+    assert [h.chunk_id for h in rrf(lists, k=60, weights=[2.0, 1.0])] == ["a", "b"]
+
+
+def test_fusing_one_first_stage_equals_searching_with_that_fusion(docs_folder, embedder, count) -> None:
+    identity = np.eye(embedder.dim, 128, dtype=np.float32)
+    index = _index(":memory:", embedder, identity)
+    index.ingest(_pieces(docs_folder, count), "docs")
+    query = "How do I install the dependencies before building?"
+    cands = index.first_stage(query, "hybrid", rerank=True)
+    for fusion, rerank in ((Fusion(), False), (Fusion(bm25_weight=3.0, rerank_weight=0.5, pool=2), True)):
+        fused = [h.chunk_id for h in index.fuse(cands, 3, rerank, fusion)]
+        assert fused == [h.chunk_id for h in index.search(query, 3, "hybrid", rerank=rerank, fusion=fusion)]
+
+
+def test_dev_tuned_settings_are_the_search_defaults(docs_folder, embedder, count) -> None:
+    identity = np.eye(embedder.dim, 128, dtype=np.float32)
+    index = _index(":memory:", embedder, identity)
+    index.ingest(_pieces(docs_folder, count), "docs")
+    query = "target density of global placement"
+    for rerank, tuned in ((False, HYBRID_FUSION), (True, RERANK_FUSION)):
+        expected = [h.chunk_id for h in index.search(query, 5, rerank=rerank, fusion=tuned)]
+        assert [h.chunk_id for h in index.search(query, 5, rerank=rerank)] == expected

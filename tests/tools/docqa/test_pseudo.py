@@ -33,6 +33,25 @@ def test_every_query_label_is_a_real_section(docs_folder: Path) -> None:
 def test_dev_split_is_disjoint_and_order_free(docs_folder: Path) -> None:
     qs = pseudo_queries(folder_sections(docs_folder))
     train, dev = split_dev(qs, dev_fraction=0.5)
-    assert not {q.text for q in train} & {q.text for q in dev}
+    assert not {q.key for q in train} & {q.key for q in dev}
     assert len(train) + len(dev) == len(qs)
     assert split_dev(list(reversed(qs)), 0.5)[1] == list(reversed(dev))
+
+
+def test_dev_split_follows_the_material_not_the_wording() -> None:
+    from tools.docqa.pseudo import PseudoQuery
+
+    worded = [
+        PseudoQuery(f"{template} #{i}", f"s{i}", "heading", f"heading:topic {i}")
+        for i in range(200)
+        for template in ("What is it?", "Tell me about it.")
+    ]
+    train, dev = split_dev(worded, dev_fraction=0.3)
+    assert dev and train
+    assert not {q.key for q in train} & {q.key for q in dev}
+
+
+def test_keys_ignore_case_and_underscores_of_titles(docs_folder: Path) -> None:
+    qs = pseudo_queries(folder_sections(docs_folder))
+    option = next(q for q in qs if q.text == "What does the -density option of global_placement do?")
+    assert option.key == "option:global placement -density"
