@@ -33,3 +33,12 @@ def sim(litho_data: None):
 
     torch.set_num_threads(2)
     return LithoSim(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def sim64(litho_data: None):
+    """The same engine in float64: the README's exact pixel counts sit on the print threshold, where float32
+    rounding (which varies with the FFT's thread count) can flip a pixel."""
+    from tools.litho.simulator import LithoSim
+
+    return LithoSim(device="cpu", dtype=torch.float64)

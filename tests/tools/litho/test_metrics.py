@@ -118,9 +118,9 @@ def test_mrc_flags_thin_lines_narrow_gaps_and_small_shapes() -> None:
     assert report.details == {"width": 1, "space": 0, "area": 1} and report.violations == 2
 
 
-def test_evaluate_mask_on_case1_as_drawn(sim: LithoSim) -> None:
+def test_evaluate_mask_on_case1_as_drawn(sim64: LithoSim) -> None:
     target = rasterize(load_clip("M1_test1").layout)
-    metrics = evaluate_mask(target, target, sim)
+    metrics = evaluate_mask(target, target, sim64)
     assert (metrics.l2, metrics.pvb, metrics.shots, metrics.mrc_violations) == (116661, 42918, 16, 0)
     # Measured here with these definitions (not published): the unoptimised print misses many edges.
     assert (metrics.epe_contest, metrics.epe_openilt) == (82, 85)

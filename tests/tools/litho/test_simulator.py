@@ -126,14 +126,14 @@ def test_spectrum_gradient_passes_gradcheck(litho_data: None) -> None:
     assert torch.autograd.gradcheck(f, (block,), eps=1e-7, atol=1e-7)
 
 
-def test_iccad13_case1_sanity_values_from_readme(sim: LithoSim) -> None:
+def test_iccad13_case1_sanity_values_from_readme(sim64: LithoSim) -> None:
     """Mask = target: L2 / PVB = 116661 / 42918 (exact raster), 116184 / 45874 (cv2 raster)."""
     layout = load_clip("M1_test1").layout
     for convention, expected in (("exact", (116661, 42918)), ("inclusive", (116184, 45874))):
         target = rasterize(layout, convention=convention)
         with torch.no_grad():
-            images = sim.simulate(torch.from_numpy(target))
-        prints = {k: sim.binary_print(v).numpy() for k, v in images.items()}
+            images = sim64.simulate(torch.from_numpy(target))
+        prints = {k: sim64.binary_print(v).numpy() for k, v in images.items()}
         assert (l2(prints["nominal"], target), pv_band(prints["max"], prints["min"])) == expected
 
 
