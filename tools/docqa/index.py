@@ -18,6 +18,7 @@ reranker's list were chosen on a development set that holds no ORD-QA question (
 
 from __future__ import annotations
 
+import atexit
 import os
 import time
 import uuid
@@ -99,6 +100,13 @@ def close_client(location: str | Path | None = None) -> None:
     client = _CLIENTS.pop(str(path.resolve()), None)
     if client is not None:
         client.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close shared clients while the interpreter still works (qdrant's ``__del__`` at shutdown prints errors)."""
+    while _CLIENTS:
+        _CLIENTS.popitem()[1].close()
 
 
 @dataclass
