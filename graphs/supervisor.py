@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from agents import AgentSpec, ToolCall
 from chipcrew.llm import LLMClient, LLMError, Message
 from chipcrew.prompts import load_prompt
-from chipcrew.settings import Settings
+from chipcrew.settings import Settings, tool_environment
 from tools.common import ChipCrewError
 
 from .router import Router
@@ -114,11 +114,12 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
         record = {"tool": call.tool, "args": call.args, "planner": planner}
         try:
             tool = spec.tool(call.tool)
-            result: BaseModel = tool.invoke(
-                call.args,
-                progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac}),
-                llm=rt.llm,
-            )
+            with tool_environment(rt.settings):
+                result: BaseModel = tool.invoke(
+                    call.args,
+                    progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac}),
+                    llm=rt.llm,
+                )
         except ValidationError as exc:
             return _reply(record, None, format_validation_error(exc))
         except ChipCrewError as exc:

@@ -21,6 +21,7 @@ __all__ = (
     "ProgressFn",
     "report",
     "run_dir",
+    "user_cache_dir",
     "shared_data_dir",
     "package_versions",
     "Timer",
@@ -98,6 +99,16 @@ def user_data_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("chipcrew")
+
+
+def user_cache_dir() -> Path:
+    """Where ChipCrew caches converted model weights and trained helpers (``CHIPCREW_CACHE_DIR`` overrides)."""
+    env = os.environ.get("CHIPCREW_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_path
+
+    return user_cache_path("chipcrew")
 
 
 def run_dir(out_dir: str | os.PathLike[str] | None, tool: str) -> Path:

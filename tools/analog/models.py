@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_cache_path
-
-from tools.common import InputError, shared_data_dir
+from tools.common import InputError, shared_data_dir, user_cache_dir
 
 __all__ = ("ModelLibrary", "gf180_library", "user_library")
 
@@ -42,7 +40,7 @@ def gf180_library(cache_dir: Path | None = None) -> ModelLibrary:
         DataNotFoundError: ``analog/gf180mcu`` is not in the shared data.
     """
     source = shared_data_dir("analog") / _GF180_FILE
-    folder = cache_dir or user_cache_path("chipcrew") / "analog"
+    folder = cache_dir or user_cache_dir() / "analog"
     target = folder / f"gf180mcu_3p3_typical.v{_FORMAT}.lib"
     if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
         folder.mkdir(parents=True, exist_ok=True)

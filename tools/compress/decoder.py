@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tools.common import InputError
+from tools.common import InputError, user_cache_dir
 from tools.llm_loader import load_causal_lm
 
 __all__ = (
@@ -36,7 +36,6 @@ __all__ = (
     "remove_blocks",
     "count_params",
     "block_params",
-    "default_cache_dir",
 )
 
 SUPPORTED_TYPES = ("llama", "mistral", "qwen2", "qwen3")
@@ -52,13 +51,6 @@ class LayerContext:
 
     position_embeddings: tuple[torch.Tensor, torch.Tensor]
     attention_mask: torch.Tensor  # (1, 1, T, T) additive: 0 on and below the diagonal, dtype-min above
-
-
-def default_cache_dir() -> Path:
-    """Where converted weights are cached: the same folder as ``chipcrew.settings.Settings().cache_dir``."""
-    from platformdirs import user_cache_path
-
-    return user_cache_path("chipcrew")
 
 
 def check_decoder(model: Any) -> None:
@@ -102,7 +94,7 @@ def load_model(
         model, tok = load_structured(path, device=device)
     else:
         model, tok = load_causal_lm(
-            path, cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(), device=device
+            path, cache_dir=Path(cache_dir) if cache_dir else user_cache_dir(), device=device
         )
     check_decoder(model)
     model.config.use_cache = False

@@ -17,8 +17,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
-from tools.compress.decoder import default_cache_dir
+from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir, user_cache_dir
 from tools.compress.digits_vit import DigitsViTConfig, classify, digits_split, train_digits_vit
 from tools.compress.visionzip import forward_with_selection, tower_flops, vision_tower
 
@@ -106,7 +105,7 @@ def run_compress_tokens(args: CompressTokensArgs, progress: ProgressFn | None = 
         )
         if args.image_size % args.patch_size:
             raise InputError("patch_size", args.patch_size, f"a divisor of image_size={args.image_size}")
-        cache = default_cache_dir() if args.cache_dir is None else Path(args.cache_dir)
+        cache = user_cache_dir() if args.cache_dir is None else Path(args.cache_dir)
         model, full_acc = train_digits_vit(cfg, cache, lambda m, f: report(progress, m, 0.6 * f))
         tower = vision_tower(model)
         n_blocks = len(tower.layers)
