@@ -46,7 +46,6 @@ class RouteDecision:
 @dataclass(frozen=True)
 class _Class:
     name: str
-    registered: bool
     keywords: tuple[str, ...]
     vectors: np.ndarray  # (n_examples, dim)
 
@@ -67,16 +66,16 @@ class Router:
         self.llm = llm
         self.min_score = min_score
         self.margin = margin
-        groups: list[tuple[str, bool, tuple[str, ...], tuple[str, ...]]] = [
-            (a.name, True, a.keywords, (a.description, *a.examples)) for a in agents.values()
+        groups: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+            (a.name, a.keywords, (a.description, *a.examples)) for a in agents.values()
         ]
-        groups.append((OUT_OF_SCOPE, False, (), OUT_OF_SCOPE_EXAMPLES))
-        texts = [t for g in groups for t in g[3]]
+        groups.append((OUT_OF_SCOPE, (), OUT_OF_SCOPE_EXAMPLES))
+        texts = [t for g in groups for t in g[2]]
         vectors = embedder.encode(texts)
         self.classes: list[_Class] = []
         start = 0
-        for name, registered, keywords, examples in groups:
-            self.classes.append(_Class(name, registered, keywords, vectors[start : start + len(examples)]))
+        for name, keywords, examples in groups:
+            self.classes.append(_Class(name, keywords, vectors[start : start + len(examples)]))
             start += len(examples)
         self._explicit = self._explicit_patterns()
 
