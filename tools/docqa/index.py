@@ -377,7 +377,9 @@ class DocIndex:
         fusion = fusion or (RERANK_FUSION if rerank else HYBRID_FUSION)
         return self.fuse(self.first_stage(query, retriever, rerank, fusion.depth), top_k, rerank, fusion)
 
-    def first_stage(self, query: str, retriever: Retriever = "hybrid", rerank: bool = False, depth: int = 50) -> Candidates:
+    def first_stage(
+        self, query: str, retriever: Retriever = "hybrid", rerank: bool = False, depth: int = Fusion.depth
+    ) -> Candidates:
         """The dense and/or BM25 section lists of ``query`` (``depth`` pieces each), and its reranker tokens."""
         live = self.live_collection()
         if live is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -150,13 +151,15 @@ class DocQAAnswerResult(ToolResult):
     search_ms: float = Field(description="Retrieval (+ reranking) time. In milliseconds.")
 
 
-def _answer_sections(question: str, found: list[tuple[str, str, str, str]], n: int) -> list[tuple[str, str, str, str]]:
-    """The first ``n`` retrieved sections, plus the best-ranked later one that defines an option the question
-    names (a tutorial that uses ``-density`` can outrank the option table that defines it)."""
+def _answer_sections(question: str, found: list[Hit], n: int, text: Callable[[str], str]) -> list[tuple[str, str, str, str]]:
+    """``(chunk_id, source, heading, text)`` of the first ``n`` retrieved sections, plus the best-ranked later one
+    that defines an option the question names (a tutorial that uses ``-density`` can outrank the option table
+    that defines it); later sections' text is read only while looking for that definition."""
     asked = named_options(question)
-    top = found[:n]
+    top = [(h.chunk_id, h.source, h.heading, text(h.chunk_id)) for h in found[:n]]
     if asked and not any(defines_option(s[3], asked) for s in top):
-        top += [s for s in found[n:] if defines_option(s[3], asked)][:1]
+        later = ((h.chunk_id, h.source, h.heading, text(h.chunk_id)) for h in found[n:])
+        top += [s for s in later if defines_option(s[3], asked)][:1]
     return top
 
 
@@ -170,8 +173,7 @@ def run_docqa_answer(args: DocQAAnswerArgs, progress: ProgressFn | None = None) 
             found = index.search(args.question, max(args.sections, 5), args.retriever, rerank=reranked)
         if not found:
             raise InputError("question", args.question, "a question whose terms appear in the documentation")
-        sections = [(h.chunk_id, h.source, h.heading, index.section_text(h.chunk_id)) for h in found]
-        sections = _answer_sections(args.question, sections, args.sections)
+        sections = _answer_sections(args.question, found, args.sections, index.section_text)
         composed = compose_answer(args.question, sections, index.embedder, max_units=args.max_sentences)
         markdown = composed.markdown
         if not english:

@@ -64,8 +64,19 @@ def test_option_names_and_their_definitions(sample_sections: Sections) -> None:
 def test_answer_sections_add_the_later_section_that_defines_the_option(sample_sections: Sections) -> None:
     from tools.docqa.search_tool import _answer_sections
 
+    from tools.docqa.index import Hit
+
     tutorial = ("tut#1", "docs/Tutorial.md", "Tutorial", "Run `global_placement -density 0.6`.")
     found = [tutorial, sample_sections[1], sample_sections[0]]
-    assert _answer_sections("What does -density do?", found, 2) == found
-    assert _answer_sections("What does -net do?", found, 2) == found[:2]
-    assert _answer_sections("How do I place cells?", found, 2) == found[:2]
+    hits = [Hit(cid, f"{cid}/0", source, heading, heading, "", 1.0) for cid, source, heading, _ in found]
+    read: list[str] = []
+
+    def text(chunk_id: str) -> str:
+        read.append(chunk_id)
+        return next(body for cid, _, _, body in found if cid == chunk_id)
+
+    assert _answer_sections("What does -density do?", hits, 2, text) == found
+    assert _answer_sections("What does -net do?", hits, 2, text) == found[:2]
+    read.clear()
+    assert _answer_sections("How do I place cells?", hits, 2, text) == found[:2]
+    assert read == [found[0][0], found[1][0]]  # no option named: later sections are not read
