@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from tools.docqa.rerank import Teacher
 
 if TYPE_CHECKING:
     from tools.docqa.chunks import Piece
-    from tools.docqa.index import DocIndex
+    from tools.docqa.index import DocIndex, Fusion
 
 __all__ = (
     "NAME",
@@ -72,10 +72,19 @@ class BenchConfig:
     retriever: str = "hybrid"
     embedder: str = "finetuned"
     rerank: bool = True
+    feedback: bool | None = None
+    """RM3 on the BM25 list; None: as the dev-tuned default fusion says."""
+
+    def fusion(self) -> Fusion:
+        from tools.docqa.index import HYBRID_FUSION, RERANK_FUSION
+
+        default = RERANK_FUSION if self.rerank else HYBRID_FUSION
+        return default if self.feedback is None else replace(default, feedback=self.feedback)
 
     @property
     def label(self) -> str:
-        return f"{self.retriever} / {self.embedder}{' + rerank' if self.rerank else ''}"
+        rm3 = " + RM3" if self.retriever != "dense" and self.fusion().feedback else ""
+        return f"{self.retriever} / {self.embedder}{rm3}{' + rerank' if self.rerank else ''}"
 
 
 def load_ordqa(path: Path | None = None) -> list[Question]:
@@ -119,11 +128,12 @@ def _score(questions: list[Question], ranked: list[list[str]], latencies: list[f
 def _evaluate(index: Any, questions: list[Question], cfg: BenchConfig, answers: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from tools.docqa.answer import compose_answer
 
-    index.search(questions[0].text, 20, cfg.retriever, rerank=cfg.rerank)  # warm-up: loads kernels and caches
+    fusion = cfg.fusion()
+    index.search(questions[0].text, 20, cfg.retriever, cfg.rerank, fusion)  # warm-up: loads kernels and caches
     ranked, latencies, found = [], [], []
     for q in questions:  # retrieval alone is timed, in one pass, as a user's query would run
         start = time.perf_counter()
-        hits = index.search(q.text, 20, cfg.retriever, rerank=cfg.rerank)
+        hits = index.search(q.text, 20, cfg.retriever, cfg.rerank, fusion)
         latencies.append(time.perf_counter() - start)
         ranked.append([h.chunk_id for h in hits])
         found.append(hits)
@@ -205,7 +215,8 @@ def run_bench(
     if ablation:
         for cfg in (
             BenchConfig("dense", "base", False),
-            BenchConfig("bm25", "base", False),
+            BenchConfig("bm25", "base", False, feedback=False),
+            BenchConfig("bm25", "base", False, feedback=True),
             BenchConfig("hybrid", "base", False),
             BenchConfig("hybrid", "finetuned", False),
             BenchConfig("hybrid", "finetuned", True),

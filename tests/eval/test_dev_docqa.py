@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval.bench_docqa import load_ordqa
-from eval.dev_docqa import DEV_FILE, OVERLAP, build_dev_set, objective, overlap
+from eval.dev_docqa import DEV_FILES, OVERLAP, build_dev_set, objective, overlap
 from tools.common import InputError
 from tools.docqa.chunks import Section, markdown_sections
 from tools.docqa.pseudo import pseudo_queries, split_dev
@@ -50,7 +50,7 @@ def test_a_dev_question_overlapping_a_test_question_is_dropped(tmp_path: Path) -
         {"id": "d2", "style": "scenario", "question": "Cells are packed too tightly; how can I spread them?", "gold": [secs[0].id]},
     )
     test = ["How can I set the target density for global placement?"]
-    queries, dropped = build_dev_set(secs, test, hand)
+    queries, dropped = build_dev_set(secs, test, [hand])
     assert dropped >= 1
     assert all(overlap(q.text, test[0]) < OVERLAP for q in queries)
     assert "d2" in {q.id for q in queries} and "d1" not in {q.id for q in queries}
@@ -59,7 +59,7 @@ def test_a_dev_question_overlapping_a_test_question_is_dropped(tmp_path: Path) -
 def test_a_dev_question_with_an_unknown_gold_section_is_an_input_error(tmp_path: Path) -> None:
     hand = _hand(tmp_path / "dev.jsonl", {"id": "d1", "style": "direct", "question": "q", "gold": ["nope_3"]})
     with pytest.raises(InputError, match="nope_3"):
-        build_dev_set(_sections(), [], hand)
+        build_dev_set(_sections(), [], [hand])
 
 
 def test_held_out_pseudo_material_never_reaches_training_from_another_corpus() -> None:
@@ -73,10 +73,10 @@ def test_the_shipped_dev_set_is_valid_and_held_out_from_ordqa() -> None:
     secs = corpus_sections("ord-qa")
     test = [q.text for q in load_ordqa()]
     queries, dropped = build_dev_set(secs, test)
-    hand = [q for q in queries if q.id.startswith("dev")]
-    assert len(hand) >= 150 and dropped <= 2
-    assert {q.kind for q in hand} == {"direct", "scenario", "abstract"}
-    assert len(DEV_FILE.read_text().splitlines()) - len(hand) <= dropped
+    hand = [q for q in queries if not q.id.startswith("pseudo")]
+    assert len(hand) >= 300 and dropped <= 3
+    assert {q.kind for q in hand} == {"direct", "scenario", "abstract", "flow", "functionality", "setup", "issue"}
+    assert sum(len(f.read_text().splitlines()) for f in DEV_FILES) - len(hand) <= dropped
     assert max(overlap(q.text, t) for q in queries for t in test) < OVERLAP
 
 

@@ -17,7 +17,10 @@ import numpy as np
 
 from tools.embedding import MAX_TOKENS, Embedder
 
-__all__ = ("encode_texts", "query_threads")
+__all__ = ("encode_texts", "query_threads", "QUERY_TOKENS")
+
+QUERY_TOKENS = 128
+"""Word pieces of a question that are encoded: long user questions (two or three sentences) run past 64."""
 
 
 @contextlib.contextmanager

@@ -10,6 +10,12 @@ Tokens: lower-cased words, with identifiers kept whole *and* split (``set_routin
 ``-density`` and ``density``), so an exact command or option name is a rare, heavily weighted term while
 its parts still match prose. English stop words are dropped and plural ``s`` is removed with Harman's
 S-stemmer ("How effective is suffixing?", JASIS 42(1), 1991).
+
+Pseudo-relevance feedback (RM3: Lavrenko & Croft, "Relevance-Based Language Models", SIGIR 2001, with the
+original query interpolated as in Abdul-Jaleel et al., "UMass at TREC 2004") expands a query with the
+terms of its first-pass top pieces, so a long user question reaches sections that share the topic but
+not its wording. The settings are Anserini's defaults (10 feedback pieces, 10 terms, original-query
+weight 0.5), not tuned here; whether feedback is used was decided on the development set.
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ from collections import Counter
 
 import numpy as np
 
-__all__ = ("tokenize", "term_id", "doc_sparse", "query_sparse", "Bm25", "K1", "B")
+__all__ = ("tokenize", "term_id", "doc_sparse", "query_sparse", "feedback_weights", "weighted_sparse", "Bm25", "K1", "B")
 
 K1 = 1.2  # Robertson & Zaragoza 2009, section 3.4: k1 in [1.2, 2.0], b = 0.75 are the usual defaults
 B = 0.75
+FB_DOCS = 10  # Anserini's RM3 defaults (fbDocs, fbTerms, originalQueryWeight)
+FB_TERMS = 10
+FB_ORIGINAL = 0.5
 
 _RAW = re.compile(r"-{0,2}[a-z0-9_]+(?:\.[a-z0-9_]+)*")
 # A compact English stop list (function words only; domain words such as "set", "place" must stay).
@@ -88,6 +97,43 @@ def query_sparse(text: str) -> tuple[list[int], list[float]]:
     """Query side: each distinct term once (Qdrant multiplies it by the term's IDF)."""
     terms = sorted(set(tokenize(text)))
     return _dedupe([term_id(t) for t in terms], [1.0] * len(terms))
+
+
+def feedback_weights(
+    query: str, feedback: list[tuple[str, float]], terms: int = FB_TERMS, original: float = FB_ORIGINAL
+) -> dict[str, float]:
+    """RM3 query-term weights from the first pass's best pieces ``(text, BM25 score)``, best first.
+
+    ``P(t | R) = sum_D P(D | Q) tf(t, D) / |D|`` with ``P(D | Q)`` the softmax of the scores (the posterior of
+    a query-likelihood model, Lavrenko & Croft 2001); the top ``terms`` of it, renormalised, are mixed with
+    the original terms (uniform) as ``original * P(t | Q) + (1 - original) * P(t | R)``.
+    """
+    qterms = sorted(set(tokenize(query)))
+    if not qterms:
+        return {}
+    weights = {t: original / len(qterms) for t in qterms}
+    docs = [(tokenize(text), score) for text, score in feedback[:FB_DOCS]]
+    docs = [(toks, score) for toks, score in docs if toks]
+    if not docs:
+        return {t: 1.0 / len(qterms) for t in qterms}
+    top = max(score for _, score in docs)
+    posterior = np.exp(np.array([score - top for _, score in docs]))
+    posterior /= posterior.sum()
+    relevance: Counter[str] = Counter()
+    for (toks, _), p_doc in zip(docs, posterior):
+        for term, tf in Counter(toks).items():
+            relevance[term] += float(p_doc) * tf / len(toks)
+    best = relevance.most_common(terms)
+    total = sum(v for _, v in best)
+    for term, v in best:
+        weights[term] = weights.get(term, 0.0) + (1.0 - original) * v / total
+    return weights
+
+
+def weighted_sparse(weights: dict[str, float]) -> tuple[list[int], list[float]]:
+    """A query sparse vector with per-term weights (Qdrant still multiplies each by its IDF)."""
+    terms = sorted(weights)
+    return _dedupe([term_id(t) for t in terms], [weights[t] for t in terms])
 
 
 def _dedupe(indices: list[int], values: list[float]) -> tuple[list[int], list[float]]:

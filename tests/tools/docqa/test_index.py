@@ -9,7 +9,8 @@ import pytest
 
 from tools.common import InputError
 from tools.docqa.chunks import folder_sections, split_pieces, word_piece_counter
-from tools.docqa.index import HYBRID_FUSION, RERANK_FUSION, DocIndex, Fusion, Hit, close_client, open_client, rrf
+from tools.docqa.index import HYBRID_FUSION, RERANK_FUSION, DocIndex, Fusion, Hit, close_client, combine, open_client
+from tools.docqa.lexical import Bm25, feedback_weights, tokenize
 
 
 @pytest.fixture(scope="module")
@@ -105,22 +106,26 @@ def test_search_before_ingest_and_rerank_without_vectors_are_input_errors(docs_f
         index.search("x", rerank=True)
 
 
-def test_rrf_adds_reciprocal_ranks() -> None:
-    def hit(cid: str) -> Hit:
-        return Hit(cid, cid, "s", "t", "h", "x", 0.0)
+def _hit(cid: str, score: float) -> Hit:
+    return Hit(cid, cid, "s", "t", "h", "x", score)
 
-    fused = rrf([[hit("a"), hit("b")], [hit("b"), hit("c")]], k=60)
+
+def test_combine_adds_weighted_min_max_normalised_scores() -> None:
+    lists = {"dense": [_hit("a", 0.9), _hit("b", 0.5), _hit("c", 0.1)], "bm25": [_hit("b", 30.0), _hit("c", 10.0)]}
+    fused = combine(lists, {"dense": 0.4, "bm25": 0.6})
+    scores = {h.chunk_id: h.score for h in fused}
+    assert scores["a"] == pytest.approx(0.4 * 1.0)  # not found by BM25: 0 there
+    assert scores["b"] == pytest.approx(0.4 * 0.5 + 0.6 * 1.0)
+    assert scores["c"] == pytest.approx(0.0)
     assert [h.chunk_id for h in fused] == ["b", "a", "c"]
-    assert fused[0].score == pytest.approx(1 / 62 + 1 / 61)
 
 
-def test_rrf_weights_scale_each_list() -> None:
-    def hit(cid: str) -> Hit:
-        return Hit(cid, cid, "s", "t", "h", "x", 0.0)
-
-    lists = [[hit("a"), hit("b")], [hit("b"), hit("a")]]
-    assert [h.chunk_id for h in rrf(lists, k=60, weights=[1.0, 2.0])] == ["b", "a"]
-    assert [h.chunk_id for h in rrf(lists, k=60, weights=[2.0, 1.0])] == ["a", "b"]
+def test_combine_follows_the_heavier_list() -> None:
+    lists = {"dense": [_hit("a", 0.8), _hit("b", 0.2)], "bm25": [_hit("b", 9.0), _hit("a", 1.0)]}
+    assert [h.chunk_id for h in combine(lists, {"dense": 1.0, "bm25": 2.0})] == ["b", "a"]
+    assert [h.chunk_id for h in combine(lists, {"dense": 2.0, "bm25": 1.0})] == ["a", "b"]
+    single = combine({"bm25": [_hit("z", 3.0)]}, {"bm25": 1.0})
+    assert single[0].score == pytest.approx(1.0)  # one candidate: the top of its list
 
 
 def test_fusing_one_first_stage_equals_searching_with_that_fusion(docs_folder, embedder, count) -> None:
@@ -129,7 +134,7 @@ def test_fusing_one_first_stage_equals_searching_with_that_fusion(docs_folder, e
     index.ingest(_pieces(docs_folder, count), "docs")
     query = "How do I install the dependencies before building?"
     cands = index.first_stage(query, "hybrid", rerank=True)
-    for fusion, rerank in ((Fusion(), False), (Fusion(bm25_weight=3.0, rerank_weight=0.5, pool=2), True)):
+    for fusion, rerank in ((Fusion(), False), (Fusion(0.2, 0.6, 0.2, feedback=True), True)):
         fused = [h.chunk_id for h in index.fuse(cands, 3, rerank, fusion)]
         assert fused == [h.chunk_id for h in index.search(query, 3, "hybrid", rerank=rerank, fusion=fusion)]
 
@@ -142,3 +147,23 @@ def test_dev_tuned_settings_are_the_search_defaults(docs_folder, embedder, count
     for rerank, tuned in ((False, HYBRID_FUSION), (True, RERANK_FUSION)):
         expected = [h.chunk_id for h in index.search(query, 5, rerank=rerank, fusion=tuned)]
         assert [h.chunk_id for h in index.search(query, 5, rerank=rerank)] == expected
+
+
+def test_feedback_reruns_bm25_with_the_rm3_weights_of_the_first_pass(docs_folder, embedder, count) -> None:
+    """The Qdrant path equals the same two BM25 passes computed in memory."""
+    pieces = _pieces(docs_folder, count)
+    index = _index(":memory:", embedder)
+    index.ingest(pieces, "docs")
+    query = "How do I keep cells apart during placement?"
+    bm = Bm25([tokenize(p.text) for p in pieces])
+    first = bm.scores(query)
+    top = [(pieces[i].text, float(first[i])) for i in np.argsort(-first)[:10] if first[i] > 0]
+    weights = feedback_weights(query, top)
+    second = np.zeros(len(pieces))
+    for term, w in weights.items():
+        for i, v in bm.postings.get(term, ()):
+            second[i] += w * bm.idf[term] * v
+    expected = list(dict.fromkeys(pieces[i].parent_id for i in np.argsort(-second) if second[i] > 0))[:3]
+    hits = index.search(query, 3, "bm25", fusion=Fusion(feedback=True))
+    assert len(weights) > len(set(tokenize(query)))  # the question was expanded
+    assert [h.chunk_id for h in hits] == expected

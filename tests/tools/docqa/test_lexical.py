@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tools.docqa.lexical import B, K1, Bm25, doc_sparse, query_sparse, term_id, tokenize
+from tools.docqa.lexical import B, K1, Bm25, doc_sparse, feedback_weights, query_sparse, term_id, tokenize
 
 
 def test_identifiers_are_kept_whole_and_split() -> None:
@@ -46,3 +46,16 @@ def test_in_memory_bm25_prefers_the_exact_command() -> None:
 def test_in_memory_idf_matches_qdrant_formula() -> None:
     bm = Bm25([["x"], ["y"], ["y"]])
     assert bm.idf["x"] == pytest.approx(math.log((3 - 1 + 0.5) / (1 + 0.5) + 1))
+
+
+def test_feedback_keeps_the_question_and_adds_the_top_pieces_terms() -> None:
+    feedback = [("detailed_route droute_end_iter iterations", 9.0), ("unrelated gui colours", 1.0)]
+    weights = feedback_weights("How many iterations does routing run?", feedback)
+    assert weights["iteration"] > weights["droute_end_iter"] > 0  # in the question and the best piece
+    assert weights.get("colour", 0.0) < weights["droute_end_iter"]  # the weaker piece counts less
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert set(tokenize("How many iterations does routing run?")) <= set(weights)
+
+
+def test_feedback_on_a_question_without_terms_is_empty() -> None:
+    assert feedback_weights("what is the", [("anything at all", 1.0)]) == {}
