@@ -162,14 +162,10 @@ def _evaluate(index: Any, questions: list[Question], cfg: BenchConfig, answers: 
 def build_index(store: Path, embedder: str, pieces: Sequence[Piece]) -> tuple[DocIndex, float]:
     """The ``ordqa-<embedder>`` index in the embedded Qdrant at ``store`` (with the reranker's vectors when
     one is trained), ingested now if it is missing or stale; returns it and the ingest's seconds."""
-    from tools.docqa.index import DocIndex, open_client
-    from tools.docqa.rerank import load_projection
-    from tools.docqa.store import reranker_path, resolve_embedder
+    from tools.docqa.index import open_client
+    from tools.docqa.store import make_index
 
-    model, name = resolve_embedder(embedder)  # type: ignore[arg-type]
-    path = reranker_path(name)
-    projection = load_projection(path) if path.is_file() else None
-    index = DocIndex(open_client(store), f"ordqa-{name}", model, name, projection, path.name if projection is not None else "")
+    index = make_index(open_client(store), "ordqa", embedder, None)  # type: ignore[arg-type]
     start = time.perf_counter()
     index.ingest(pieces, "ord-qa")
     return index, time.perf_counter() - start

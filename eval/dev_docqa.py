@@ -9,7 +9,7 @@ questions over the *same 290-chunk corpus* that are not ORD-QA's:
 - ``eval/datasets/docqa_dev_hard.jsonl``: harder hand-written questions asked by purpose rather than by the
   docs' words (``flow``: a flow step whose answer spans a tutorial section and the tool references, two to
   five gold sections; ``functionality``; ``setup``), written by reading the corpus without any retriever;
-- ``eval/datasets/docqa_dev_issues.jsonl``: real user questions from OpenROAD, OpenROAD-flow-scripts and
+- ``eval/datasets/docqa_dev_issues*.jsonl``: real user questions from OpenROAD, OpenROAD-flow-scripts and
   OpenLane GitHub threads (``issue``; ``origin`` names the thread), reworded without logs, labelled by hand;
 - the held-out split of the pseudo-queries generated from the corpus text (``tools.docqa.pseudo``): their
   keys (heading, command, option, sentence) are split by hash, and the models train on the other side only.
@@ -47,7 +47,7 @@ from tools.docqa.pseudo import pseudo_queries, split_dev
 
 __all__ = ("DevQuery", "DEV_FILES", "OVERLAP", "build_dev_set", "overlap", "objective", "tune", "main")
 
-DEV_FILES = tuple(Path(__file__).parent / "datasets" / f"docqa_dev{s}.jsonl" for s in ("", "_hard", "_issues"))
+DEV_FILES = tuple(sorted((Path(__file__).parent / "datasets").glob("docqa_dev*.jsonl")))
 OVERLAP = 0.5
 """Word-set Jaccard index with an ORD-QA question at or above which a dev question is dropped."""
 _PSEUDO_KINDS = ("heading", "command", "option", "ict")

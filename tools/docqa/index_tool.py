@@ -10,9 +10,8 @@ from pydantic import BaseModel, Field
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions
 from tools.docqa.chunks import folder_sections
-from tools.docqa.index import DocIndex, default_index_path, open_client
-from tools.docqa.rerank import load_projection
-from tools.docqa.store import BUILTIN_CORPORA, corpus_pieces, corpus_sections, finetuned_path, reranker_path, resolve_embedder
+from tools.docqa.index import default_index_path, open_client
+from tools.docqa.store import BUILTIN_CORPORA, corpus_pieces, corpus_sections, finetuned_path, make_index, reranker_path
 
 __all__ = ("DocQAIngestArgs", "DocQAIngestResult", "DocQAStatsArgs", "DocQAStatsResult", "IndexInfo", "run_docqa_ingest", "run_docqa_stats")
 
@@ -65,15 +64,7 @@ def run_docqa_ingest(args: DocQAIngestArgs, progress: ProgressFn | None = None) 
             source = f"built-in corpus {name}"
         if not _NAME.match(name) or "__" in name:
             raise InputError("name", name, "lower-case letters, digits, '-' and '_' (no '__'), starting with a letter or digit")
-        model, ename = resolve_embedder(args.embedder)
-        proj_file = reranker_path(ename)
-        if args.rerank and not proj_file.is_file():
-            raise InputError("rerank", True, "False, or train the reranker first with 'chipcrew bench docqa --rerank'")
-        projection = load_projection(proj_file) if args.rerank is not False and proj_file.is_file() else None
-        index = DocIndex(
-            open_client(args.index_path, url=args.qdrant_url), f"{name}-{ename}", model, ename, projection,
-            proj_file.name if projection is not None else "",
-        )
+        index = make_index(open_client(args.index_path, url=args.qdrant_url), name, args.embedder, args.rerank)
         pieces = corpus_pieces(sections)
         stats = index.ingest(pieces, name, progress)
     return DocQAIngestResult(
