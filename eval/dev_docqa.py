@@ -1,7 +1,7 @@
 """The doc-QA development set and the grid that chose the retrieval settings (``tools.docqa.index.Fusion``).
 
-ORD-QA is the test set, so fusion weights, the reranker's weight and its pool were chosen here instead, on
-questions over the *same 290-chunk corpus* that are not ORD-QA's:
+ORD-QA is the test set, so fusion weights, RM3 feedback and the embedder's fine-tuning recipe were chosen
+here instead, on questions over the *same 290-chunk corpus* that are not ORD-QA's:
 
 - ``eval/datasets/docqa_dev.jsonl``: questions written by hand from the corpus sections (``direct``: one
   section each; ``scenario``: a user's task in other words than the docs', often with two or three gold

@@ -15,7 +15,8 @@ Hybrid ranking is a convex combination of per-query min-max normalised scores,
 late-interaction lists, a section missing from a list scoring 0 there. Bruch, Gai & Ingber ("An Analysis of
 Fusion Functions for Hybrid Retrieval", ACM TOIS 42(1), 2023) found this beats reciprocal-rank fusion and
 needs few labelled queries to tune; here too it did (development objective 0.941 against 0.932 for the best
-weighted RRF, with the reranker). The weights were chosen on a development set that holds no ORD-QA question (``Fusion``).
+weighted RRF, with the reranker). The weights were chosen on a development set that holds no ORD-QA
+question (``Fusion``).
 """
 
 from __future__ import annotations
@@ -373,7 +374,7 @@ class DocIndex:
         Args:
             query: the question.
             top_k: sections to return.
-            retriever: ``dense`` (MiniLM cosine), ``bm25`` (sparse) or ``hybrid`` (weighted RRF of both).
+            retriever: ``dense`` (MiniLM cosine), ``bm25`` (sparse) or ``hybrid`` (both, combined).
             rerank: score every first-stage section with the late-interaction reranker too and add its
                 weighted, normalised MaxSim (needs an index built with a projection).
             fusion: list weights, depth and feedback; default ``RERANK_FUSION`` or ``HYBRID_FUSION`` (dev-tuned).
@@ -434,7 +435,10 @@ class DocIndex:
         sections = list(dict.fromkeys(h.chunk_id for hits in lists.values() for h in hits))
         if rerank and cands.tokens is not None and len(cands.tokens) and sections:
             maxsim = self._maxsim(cands.live, cands.tokens, sections)
-            first = {h.chunk_id: h for hits in lists.values() for h in reversed(hits)}
+            first: dict[str, Hit] = {}
+            for hits in lists.values():
+                for h in hits:
+                    first.setdefault(h.chunk_id, h)
             ordered = sorted(sections, key=lambda cid: -maxsim[cid])
             lists["rerank"] = [
                 Hit(**{**first[cid].__dict__, "score": maxsim[cid], "ranks": {"rerank": r}}) for r, cid in enumerate(ordered, 1)

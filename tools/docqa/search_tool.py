@@ -64,7 +64,7 @@ class SearchHit(BaseModel):
     chunk_id: str = Field(description="Section id (ORD-QA chunk id for the ord-qa corpus).")
     source: str = Field(description="Documentation file, relative to the corpus root.")
     heading: str
-    score: float = Field(description="Fused score (RRF) or the single retriever's similarity.")
+    score: float = Field(description="Fused score (weighted sum of normalised list scores, 0..1 per weight).")
     ranks: dict[str, int] = Field(default_factory=dict, description="Rank in each list that found it.")
     snippet: str = Field(description="Start of the best-matching piece.")
 
