@@ -102,7 +102,7 @@ def resolve_embedder(name: EmbedderName | Literal["auto"]) -> tuple[Embedder, Em
 
 def _fingerprint(path: Path) -> str:
     """First 12 hex digits of a file's SHA-256: tells one training run's model from another's."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "unrecorded"
 
 
 def make_index(client: QdrantClient, corpus: str, embedder: EmbedderName | Literal["auto"], rerank: bool | None) -> DocIndex:
@@ -144,8 +144,9 @@ def open_index(
     elif not index.exists():
         raise InputError("corpus", corpus, f"one of {', '.join(BUILTIN_CORPORA)} or a corpus ingested with docqa_ingest")
     elif not index.current():
+        built, now = index.metadata().get("embedder"), index.embedder_name
         raise InputError(
-            "corpus", corpus, f"an index built with the current models: ingest its folder again with docqa_ingest (built with {index.metadata().get('embedder')}, now {index.embedder_name})"
+            "corpus", corpus, f"an index built with the current models ({built} then, {now} now): ingest its folder again with docqa_ingest"
         )
     return index
 
