@@ -4,8 +4,8 @@ ORD-QA (Pu et al., "Customized Retrieval Augmented Generation and Benchmarking f
 QA", ICCAD 2024) has 90 questions with gold chunk ids in its 290-chunk OpenROAD corpus. It is a test set
 here: the models are trained (when missing) on RAG-EDA's contrastive CSV and on pseudo-queries of the
 shipped docs only; the questions are read for scoring and for one check, that no CSV row repeats a
-question (such rows would be excluded from training and counted in the report). The fusion weights and the
-reranker's weight and pool were chosen on the development set of ``eval/dev_docqa.py``, not here.
+question (such rows would be excluded from training and counted in the report). The fusion weights, RM3
+feedback and the embedder's fine-tuning recipe were chosen on the development set of ``eval/dev_docqa.py``.
 
 Run: ``python -m eval.bench_docqa --out DIR`` or ``chipcrew bench docqa --suite ord-qa --out DIR --json``.
 Writes ``DIR/bench_docqa.json`` and ``DIR/bench_docqa.md``.

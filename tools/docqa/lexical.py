@@ -95,8 +95,7 @@ def doc_sparse(tokens: list[str], avgdl: float, k1: float = K1, b: float = B) ->
 
 def query_sparse(text: str) -> tuple[list[int], list[float]]:
     """Query side: each distinct term once (Qdrant multiplies it by the term's IDF)."""
-    terms = sorted(set(tokenize(text)))
-    return _dedupe([term_id(t) for t in terms], [1.0] * len(terms))
+    return weighted_sparse(dict.fromkeys(tokenize(text), 1.0))
 
 
 def feedback_weights(

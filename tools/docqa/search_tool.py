@@ -39,7 +39,7 @@ class _IndexArgs(BaseModel):
         default="auto", description="Sentence embedder; auto = the fine-tuned one when it has been trained."
     )
     rerank: bool | None = Field(
-        default=None, description="Late-interaction reranking of the first 50 fused sections; None = when trained."
+        default=None, description="Late-interaction reranking of every first-stage section; None = when trained."
     )
     index_path: str | None = Field(default=None, description="Embedded Qdrant folder; default under the user data folder.")
     qdrant_url: str | None = Field(default=None, description="Qdrant server URL; overrides index_path.")
@@ -159,7 +159,9 @@ def _answer_sections(question: str, found: list[Hit], n: int, text: Callable[[st
     top = [(h.chunk_id, h.source, h.heading, text(h.chunk_id)) for h in found[:n]]
     if asked and not any(defines_option(s[3], asked) for s in top):
         later = ((h.chunk_id, h.source, h.heading, text(h.chunk_id)) for h in found[n:])
-        top += [s for s in later if defines_option(s[3], asked)][:1]
+        definition = next((s for s in later if defines_option(s[3], asked)), None)
+        if definition is not None:
+            top.append(definition)
     return top
 
 
