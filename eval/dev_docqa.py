@@ -23,6 +23,13 @@ Objective (fixed before the grid was run): the mean of recall@5, recall@20 and M
 hand-written styles and, with equal weight, over the pseudo-query kinds. The first file alone saturated
 (recall@20 of 1.00 for almost every setting), so the harder files were added and the grid rerun on all.
 
+Where the dev set and ORD-QA disagree: differences of about 0.01 in the objective do not carry over. RM3
+feedback raises the dev objective but lowers ORD-QA's BM25 recall@5 from 0.737 to 0.665. A command
+cross-reference bonus (a section that runs a Tcl command lifts the section whose synopsis defines it) raised
+the dev objective from 0.943 to 0.950 with the grid's pick of RM3 + links; measured once on ORD-QA it gave
+recall@5 / @20 of 0.692 / 0.842 against 0.731 / 0.878 for the defaults here, so it was not adopted (session of
+2026-12-02; the issue's closing note has the whole ablation).
+
 Run: ``python -m eval.dev_docqa --out DIR`` (trains the models first when missing).
 """
 
