@@ -432,17 +432,18 @@ class DocIndex:
         """The convex combination of the first-stage lists and (``rerank``) the MaxSim of every section in them."""
         lists = dict(cands.lists)
         weights = {"dense": fusion.dense_weight, "bm25": fusion.bm25_weight, "rerank": fusion.rerank_weight}
-        sections = list(dict.fromkeys(h.chunk_id for hits in lists.values() for h in hits))
-        if rerank and cands.tokens is not None and len(cands.tokens) and sections:
-            maxsim = self._maxsim(cands.live, cands.tokens, sections)
-            first: dict[str, Hit] = {}
+        if rerank and cands.tokens is not None and len(cands.tokens):
+            first: dict[str, Hit] = {}  # every first-stage section, with the piece of the first list that found it
             for hits in lists.values():
                 for h in hits:
                     first.setdefault(h.chunk_id, h)
-            ordered = sorted(sections, key=lambda cid: -maxsim[cid])
-            lists["rerank"] = [
-                Hit(**{**first[cid].__dict__, "score": maxsim[cid], "ranks": {"rerank": r}}) for r, cid in enumerate(ordered, 1)
-            ]
+            if first:
+                maxsim = self._maxsim(cands.live, cands.tokens, list(first))
+                ordered = sorted(first, key=lambda cid: -maxsim[cid])
+                lists["rerank"] = [
+                    Hit(**{**first[cid].__dict__, "score": maxsim[cid], "ranks": {"rerank": r}})
+                    for r, cid in enumerate(ordered, 1)
+                ]
         return combine(lists, weights)[:top_k]
 
     def _maxsim(self, live: str, tokens: np.ndarray, sections: list[str]) -> dict[str, float]:
