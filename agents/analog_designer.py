@@ -10,9 +10,9 @@ The deterministic planner reads the circuit (OTA_XT_MAGICAL by default, or the 5
 ("weight of VO1M/VO1P 2.5", "VS=3"), the method, objective, budget, initial points, seeds, common-centroid
 pairs and symmetry; anything the request does not mention is left to the tool's defaults.
 
-LLANA needs an LLM at run time. ``run_optimize`` accepts the configured ``LLMClient`` as ``llm`` and adapts it
-to the tool's ``PromptFn`` (``prompt_fn``); called without one (the current ``ToolSpec.invoke``), LLANA runs
-its GP fallback and its answer says so.
+LLANA needs an LLM at run time. ``run_optimize`` accepts the configured ``LLMClient`` as ``llm`` and hands the
+tool its ``PromptFn`` and templates (built in ``chipcrew.llm.adapters``); called without one, LLANA runs its GP
+fallback and its answer says so.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from chipcrew.llm.base import LLMClient, Message
+from chipcrew.llm.adapters import llana_prompts, prompt_fn
+from chipcrew.llm.base import LLMClient
 from tools.analog.circuits import CIRCUIT_KNOBS
-from tools.analog.llana import PromptFn
 from tools.analog.optimize_tool import AnalogOptimizeArgs, AnalogOptimizeResult, run_analog_optimize
 from tools.analog.place_tool import AnalogPlaceArgs, AnalogPlaceResult, run_analog_place
 from tools.analog.simulate_tool import AnalogSimulateArgs, AnalogSimulateResult, run_analog_simulate
 from tools.common import ProgressFn
 
-__all__ = ("AGENT", "plan", "render", "prompt_fn", "run_optimize")
+__all__ = ("AGENT", "plan", "render", "run_optimize")
 
 _F = re.I
 _NUM = r"(\d+(?:\.\d+)?|\.\d+)"
@@ -191,25 +191,12 @@ def _optimize_args(text: str) -> dict[str, Any]:
     return args
 
 
-def prompt_fn(client: LLMClient | None) -> PromptFn | None:
-    """Adapt the configured LLM to the tool's ``PromptFn``; None for no client or the ``none`` backend."""
-    if client is None or getattr(client, "name", "") == "none":
-        return None
-
-    def ask(prompt: str, *, schema: dict[str, Any] | None = None) -> str:
-        fields = (schema or {}).get("properties", {})
-        # a score is a few tokens; 13 knob values about 200; 13 ranges plus ties about 400
-        budget = 32 if "score" in fields else 1024 if "ranges" in fields else 384
-        return client.chat([Message(role="user", content=prompt)], json_schema=schema, max_tokens=budget).content
-
-    return ask
-
-
 def run_optimize(
     args: AnalogOptimizeArgs, progress: ProgressFn | None = None, llm: LLMClient | None = None
 ) -> AnalogOptimizeResult:
     """``run_analog_optimize`` with the configured LLM (when the caller passes one) behind LLANA's prompts."""
-    return run_analog_optimize(args, progress, llm=prompt_fn(llm))
+    ask = prompt_fn(llm)
+    return run_analog_optimize(args, progress, llm=ask, prompts=llana_prompts() if ask else None)
 
 
 # ----------------------------------------------------------------------------------------------- rendering

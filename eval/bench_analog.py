@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from chipcrew.llm.adapters import llana_prompts
 from tools.analog.circuits import load_circuit
 from tools.analog.llana import PromptFn, parse_configuration
 from tools.analog.models import gf180_library, user_library
@@ -100,8 +101,8 @@ def _llm(kind: str, space: KnobSpace) -> PromptFn | None:
         return CopyBestLLM(space)
     if kind == "none":
         return None
-    from agents.analog_designer import prompt_fn
     from chipcrew.llm import make_client
+    from chipcrew.llm.adapters import prompt_fn
     from chipcrew.settings import Settings
 
     settings = Settings(llm_backend=kind)  # embedded: SmolLM2-135M; openai: CHIPCREW_OPENAI_BASE_URL
@@ -151,7 +152,7 @@ def _landscape(problem: Problem, points: int, out: Path, progress: Progress) -> 
 
 def _run(problem: Problem, method: str, seed: int, cfg: dict[str, Any], llm: PromptFn | None, llana: dict) -> dict[str, Any]:
     start = time.perf_counter()
-    log: SearchLog = run_search(problem, method, cfg["budget"], cfg["n_init"], seed, llm, None, llana)
+    log: SearchLog = run_search(problem, method, cfg["budget"], cfg["n_init"], seed, llm, None, llana, llana_prompts())
     wall = time.perf_counter() - start
     best = log.best()
     return {

@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
+from chipcrew.llm.adapters import judge_answer
+
 from .schema import Split, load_cases
 from .scorers import check_passes, latency_stats, pass_hat_k, routing_scores, tool_call_scores, trajectory_match
 
@@ -27,13 +29,6 @@ Suite = Literal["routing", "tools", "tasks", "all"]
 
 _CREW: Any = None  # one per worker process, built by _init_worker
 _JUDGE = False  # LLM-as-judge of task answers: off by default, never a gate
-
-JUDGE_SCHEMA = {
-    "type": "object",
-    "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5}, "reason": {"type": "string"}},
-    "required": ["score", "reason"],
-    "additionalProperties": False,
-}
 
 
 def _init_worker(backend: str, home: str | None, judge: bool = False) -> None:
@@ -97,7 +92,7 @@ def _task_case(case: dict[str, Any]) -> dict[str, Any]:
     turn = _CREW.ask(case["request"])
     data = turn.model_dump()
     checks = [check_passes(data, c["path"], c["op"], c["value"]) for c in case["checks"]]
-    judged = _judge(case["request"], turn.answer) if _JUDGE else {}
+    judged = judge_answer(_CREW.llm, case["request"], turn.answer) if _JUDGE else {}
     return {
         **judged,
         "agent": turn.agent,
@@ -165,20 +160,6 @@ def _ray_map(
     pool = ActorPool([actor.remote(backend, home, judge) for _ in range(workers)])
     for rows in pool.map_unordered(lambda a, job: a.run.remote(job, repeats), jobs):
         yield from rows
-
-
-def _judge(request: str, answer: str) -> dict[str, Any]:
-    """The configured LLM's 1-5 grade of an answer (a signal for humans, not a gate)."""
-    from chipcrew.llm import LLMError, Message
-    from chipcrew.prompts import load_prompt
-
-    messages = [Message(role="system", content=load_prompt("judge")),
-                Message(role="user", content=f"Request: {request}\n\nAnswer:\n{answer[:4000]}")]
-    try:
-        verdict = json.loads(_CREW.llm.chat(messages, json_schema=JUDGE_SCHEMA, max_tokens=120).content)
-        return {"judge_score": int(verdict["score"]), "judge_reason": str(verdict.get("reason", ""))}
-    except (LLMError, ValueError, KeyError) as exc:
-        return {"judge_error": str(exc)}
 
 
 def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str, Any]:

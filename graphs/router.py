@@ -17,7 +17,7 @@ import numpy as np
 from agents import AgentSpec
 from agents.out_of_scope import OUT_OF_SCOPE_EXAMPLES
 from chipcrew.llm import LLMClient, LLMError, Message
-from chipcrew.prompts import load_prompt
+from prompts import load_prompt
 from tools.embedding import Embedder
 
 __all__ = ("RouteDecision", "Router", "OUT_OF_SCOPE")

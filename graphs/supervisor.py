@@ -18,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from agents import AgentSpec, ToolCall
 from chipcrew.llm import LLMClient, LLMError, Message
-from chipcrew.prompts import load_prompt
 from chipcrew.settings import Settings, tool_environment
+from prompts import load_prompt
 from tools.common import ChipCrewError
 
 from .router import Router

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 
@@ -36,34 +35,15 @@ class TeacherChoice(str, Enum):
 
 
 def _llm_teacher() -> Teacher:
-    """RAG-EDA's 0-100 relevance rubric scored by the configured OpenAI-compatible endpoint (JSON-schema output)."""
-    from chipcrew.llm import Message, make_client
-    from chipcrew.prompts import load_prompt
+    """RAG-EDA's relevance rubric scored by the configured OpenAI-compatible endpoint (JSON-schema output)."""
+    from chipcrew.llm import make_client
+    from chipcrew.llm.adapters import relevance_teacher
     from chipcrew.settings import Settings
 
     settings = Settings()
     if not settings.llm_capable:
         raise typer.BadParameter("--teacher llm needs an OpenAI-compatible endpoint: set CHIPCREW_OPENAI_BASE_URL")
-    client = make_client(settings)
-    rubric = load_prompt("docqa_relevance")
-    schema = {
-        "type": "object",
-        "properties": {"score": {"type": "integer", "enum": [0, 20, 40, 60, 80, 100]}},
-        "required": ["score"],
-        "additionalProperties": False,
-    }
-
-    def score(query: str, texts: Sequence[str]) -> list[float]:
-        out = []
-        for text in texts:
-            reply = client.chat(
-                [Message(role="system", content=rubric), Message(role="user", content=f"Query: {query}\n\nDocument:\n{text}")],
-                json_schema=schema,
-            )
-            out.append(float(json.loads(reply.content)["score"]))
-        return out
-
-    return score
+    return relevance_teacher(make_client(settings))
 
 
 def command(

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from agents.hardware_architect import AGENT, plan, render
-from chipcrew.prompts import load_prompt
+from prompts import load_prompt
 from tools.hw.gnn_config import GNNConfig
 from tools.hw.gnn_explore import GNNExploreResult, SearchRun
 from tools.hw.gnn_fit import GNNFitResult, HeldOut

@@ -10,7 +10,7 @@ import torch
 from pydantic import ValidationError
 
 from agents.opc_engineer import AGENT, plan, render
-from chipcrew.prompts import load_prompt
+from prompts import load_prompt
 from tools.common import DataNotFoundError, shared_data_dir
 from tools.litho.simulate_tool import LithoSimulateArgs, run_litho_simulate
 from tools.opc.clips_tool import OPCListClipsArgs, run_opc_list_clips
