@@ -12,7 +12,6 @@ from agents import registry
 from graphs.router import RouteDecision, Router
 from graphs.sessions import memory_checkpointer, sqlite_checkpointer
 from graphs.supervisor import Runtime, build_supervisor
-from tools.embedding import load_embedder
 
 from .llm import LLMClient, make_client
 from .settings import Settings
@@ -68,13 +67,7 @@ class ChipCrew:
         self.settings = settings or Settings()
         self.llm = llm or make_client(self.settings)
         agents = registry()
-        router = Router(
-            agents,
-            load_embedder(self.settings.embedder_path),
-            llm=self.llm if self.settings.llm_capable else None,
-            min_score=self.settings.router_min_score,
-            margin=self.settings.router_margin,
-        )
+        router = Router.from_settings(self.settings, agents, self.llm)
         self.runtime = Runtime(self.settings, agents, router, self.llm)
         self.thread_id = session or "default"
         saver = sqlite_checkpointer(self.settings.sessions_db) if session else memory_checkpointer()

@@ -116,16 +116,8 @@ def route(request: str, json_out: JsonOpt = False, backend: BackendOpt = None) -
     """Only the routing decision: which agent, which tier, the scores. Runs no tool."""
     from agents import registry
     from graphs.router import Router
-    from tools.embedding import load_embedder
 
-    settings = _settings(backend)
-    llm = None
-    if settings.llm_capable:
-        from chipcrew.llm import make_client
-
-        llm = make_client(settings)
-    router = Router(registry(), load_embedder(settings.embedder_path), llm, settings.router_min_score, settings.router_margin)
-    decision = router.route(request)
+    decision = Router.from_settings(_settings(backend), registry()).route(request)
     if json_out:
         typer.echo(json.dumps({"agent": decision.agent, "tier": decision.tier, "scores": decision.scores}))
     else:
@@ -170,12 +162,11 @@ def tool(
         _fail(f"--args is not valid JSON ({exc}); give an object such as '{{\"model\": \"OPT-6.7B\"}}'")
     if not isinstance(parsed, dict):
         _fail("--args must be a JSON object")
-    from chipcrew.settings import Settings, tool_environment
+    from chipcrew.settings import Settings
 
     try:
         agent, spec = find_tool(name)
-        with tool_environment(Settings()):
-            result = spec.invoke(parsed, progress=_progress_bar())
+        result = spec.invoke(parsed, progress=_progress_bar(), ctx=Settings().run_context())
     except ValidationError as exc:
         _fail(format_validation_error(exc))
     except ChipCrewError as exc:

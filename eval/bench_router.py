@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from agents import registry
+from chipcrew.settings import Settings
 from graphs.router import Router
 from tools.common import package_versions, run_dir
-from tools.embedding import load_embedder
 
 from .schema import load_cases
 from .scorers import latency_stats, routing_scores
@@ -27,10 +27,16 @@ DESCRIPTION = "Tiered router: accuracy, abstention and per-request latency on ev
 __all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown", "main")
 
 
-def run_bench(out_dir: Path, quick: bool = False, progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+def run_bench(
+    out_dir: Path,
+    quick: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Route every case with the router ``settings`` describe (default: ``Settings()``, env vars and TOML)."""
     start = time.perf_counter()
     agents = registry()
-    router = Router(agents, load_embedder())
+    router = Router.from_settings(settings or Settings(), agents)
     startup = time.perf_counter() - start
     cases = load_cases("routing")
     if quick:

@@ -16,9 +16,10 @@ import numpy as np
 
 from agents import AgentSpec
 from agents.out_of_scope import OUT_OF_SCOPE_EXAMPLES
-from chipcrew.llm import LLMClient, LLMError, Message
+from chipcrew.llm import LLMClient, LLMError, Message, make_client
+from chipcrew.settings import Settings
 from prompts import load_prompt
-from tools.embedding import Embedder
+from tools.embedding import Embedder, load_embedder
 
 __all__ = ("RouteDecision", "Router", "OUT_OF_SCOPE")
 
@@ -78,6 +79,21 @@ class Router:
             self.classes.append(_Class(name, keywords, vectors[start : start + len(examples)]))
             start += len(examples)
         self._explicit = self._explicit_patterns()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, agents: dict[str, AgentSpec], llm: LLMClient | None = None) -> Router:
+        """The router the settings describe: their embedder and thresholds, and an LLM tier only when they name a
+        capable endpoint (``llm`` if given, else a client built from them). The app, ``chipcrew route`` and the
+        router benchmark all build their router here."""
+        if settings.llm_capable and llm is None:
+            llm = make_client(settings)
+        return cls(
+            agents,
+            load_embedder(settings.embedder_path),
+            llm=llm if settings.llm_capable else None,
+            min_score=settings.router_min_score,
+            margin=settings.router_margin,
+        )
 
     def _explicit_patterns(self) -> list[tuple[re.Pattern[str], str]]:
         out = []

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from agents import AgentSpec, ToolCall
 from chipcrew.llm import LLMClient, LLMError, Message
-from chipcrew.settings import Settings, tool_environment
+from chipcrew.settings import Settings
 from prompts import load_prompt
 from tools.common import ChipCrewError
 
@@ -114,12 +114,12 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
         record = {"tool": call.tool, "args": call.args, "planner": planner}
         try:
             tool = spec.tool(call.tool)
-            with tool_environment(rt.settings):
-                result: BaseModel = tool.invoke(
-                    call.args,
-                    progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac}),
-                    llm=rt.llm,
-                )
+            result: BaseModel = tool.invoke(
+                call.args,
+                progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac}),
+                llm=rt.llm,
+                ctx=rt.settings.run_context(),
+            )
         except ValidationError as exc:
             return _reply(record, None, format_validation_error(exc))
         except ChipCrewError as exc:

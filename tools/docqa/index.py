@@ -22,7 +22,6 @@ question (``Fusion``).
 from __future__ import annotations
 
 import atexit
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from tools.common import InputError, ProgressFn, report, user_data_dir
+from tools.common import InputError, ProgressFn, current_context, report, user_data_dir
 from tools.docqa.chunks import Piece
 from tools.docqa.encode import QUERY_TOKENS, encode_texts, query_threads
 from tools.docqa.lexical import doc_sparse, feedback_weights, query_sparse, tokenize, weighted_sparse
@@ -71,12 +70,12 @@ def default_index_path() -> Path:
 def open_client(location: str | Path | None = None, url: str | None = None) -> QdrantClient:
     """A Qdrant client: a server at ``url``, in memory for ``":memory:"``, else embedded at ``location``.
 
-    ``url`` defaults to ``$CHIPCREW_QDRANT_URL`` (a server or cluster); without it Qdrant runs embedded.
+    ``url`` defaults to the run context's ``qdrant_url`` (a server or cluster); without one Qdrant runs embedded.
     Embedded storage may be opened by one client per process only, so clients are shared per folder.
     """
     if str(location) == ":memory:":
         return QdrantClient(":memory:")
-    url = url or os.environ.get("CHIPCREW_QDRANT_URL") or None
+    url = url or current_context().qdrant_url
     if url:
         key = f"url:{url}"
         if key not in _CLIENTS:
