@@ -20,7 +20,7 @@ from agents import AgentSpec, ToolCall
 from chipcrew.llm import LLMClient, LLMError, Message
 from chipcrew.settings import Settings
 from prompts import load_prompt
-from tools.common import ChipCrewError
+from tools.common import ChipCrewError, use_context
 
 from .router import Router
 from .state import CrewState
@@ -155,7 +155,8 @@ def plan_call(rt: Runtime, spec: AgentSpec, request: str) -> tuple[ToolCall, str
                 return ToolCall(tool=chosen.name, args=chosen.arguments), "llm"
         except (LLMError, ValidationError, ChipCrewError):
             pass  # the deterministic planner below is always there
-    return spec.plan(request), "deterministic"
+    with use_context(rt.settings.run_context()):  # a planner may look at data (e.g. which via clips exist)
+        return spec.plan(request), "deterministic"
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

@@ -99,6 +99,23 @@ def test_a_tool_run_in_a_worker_thread_sees_the_context_it_was_given(tmp_path: P
     assert outside.home == Path(os.environ["CHIPCREW_HOME"])  # a thread without the context gets the defaults
 
 
+def test_a_deterministic_planner_runs_in_the_settings_context(tmp_path: Path) -> None:
+    """Planners may look at data (which via clips exist), so they see the settings' folders too."""
+    from agents.base import AgentSpec, ToolCall
+    from graphs.supervisor import Runtime, plan_call
+
+    seen = []
+
+    def plan(request: str) -> ToolCall:
+        seen.append(current_context())
+        return ToolCall(tool="probe")
+
+    spec = AgentSpec("probe", "records its context", (), (), (), plan, lambda call, result: "", "probe")
+    settings = Settings(llm_backend="none", shared_data=tmp_path / "d")
+    assert plan_call(Runtime(settings, {}, None, None), spec, "anything") == (ToolCall(tool="probe"), "deterministic")
+    assert seen[0] == settings.run_context()
+
+
 def test_shared_data_is_a_setting_with_the_documented_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHIPCREW_SHARED_DATA", raising=False)
     assert Settings().shared_data == PROJECT_ROOT.parent / "shared" / "data"
