@@ -5,18 +5,17 @@ in both conventions, shots, MRC violations and the optimisation time; the report
 the published rows (/work/shared/DESIGN.md for ICCAD13, shared/data/via/README.md for the via clips).
 Artefacts per case (mask GDS, ``<case>_mask.npy``, mask/print/PV-band PNGs) land in the output folder.
 
-Run:  chipcrew bench opc --suite iccad13 --method diffopc --out runs/opc  (or python eval/bench_opc.py ...)
+Run:  chipcrew bench opc --suite iccad13 --method diffopc --out runs/opc
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 
@@ -24,11 +23,12 @@ from tools.common import InputError, package_versions
 from tools.litho.clips import list_clips
 from tools.opc.optimize_tool import DEFAULT_ITERATIONS, METHODS, OPCOptimizeArgs, run_opc_optimize
 
-__all__ = ("NAME", "DESCRIPTION", "PUBLISHED", "run_opc_bench", "parse_cases", "to_markdown", "run_bench")
+__all__ = ("NAME", "DESCRIPTION", "Suite", "SUITES", "PUBLISHED", "run_opc_bench", "parse_cases", "to_markdown", "run_bench")
 
 NAME = "opc"
 DESCRIPTION = "OPC on ICCAD13 / via clips: DiffOPC, pixel ILT, EPE-feedback OPC vs published averages"
-SUITES: tuple[str, ...] = ("iccad13", "via")
+Suite = Literal["iccad13", "via"]
+SUITES: tuple[str, ...] = get_args(Suite)
 
 # Published 10-case averages (L2, PVB, EPE, shots; None = not reported), with their sources.
 PUBLISHED: dict[str, list[dict[str, Any]]] = {
@@ -203,22 +203,3 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Callable[[str, float
     if quick:
         return run_opc_bench("iccad13", [1, 10], "diffopc", "exact", out_dir, iterations=40, progress=progress)
     return run_opc_bench("iccad13", None, "diffopc", "exact", out_dir, progress=progress)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=SUITES, default="iccad13")
-    parser.add_argument("--cases", default=None, help="1-based case numbers, e.g. 1,3-5 (default: all)")
-    parser.add_argument("--method", choices=METHODS, default="diffopc")
-    parser.add_argument("--raster", choices=("exact", "inclusive"), default="exact")
-    parser.add_argument("--iterations", type=int, default=None)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--out", required=True)
-    ns = parser.parse_args()
-    res = run_opc_bench(ns.suite, ns.cases, ns.method, ns.raster, ns.out, ns.iterations,
-                        progress=lambda m, f: print(f"[{f:4.0%}] {m}", flush=True), device=ns.device)
-    print(to_markdown(res))
-
-
-if __name__ == "__main__":
-    main()

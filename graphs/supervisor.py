@@ -116,7 +116,7 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
             tool = spec.tool(call.tool)
             result: BaseModel = tool.invoke(
                 call.args,
-                progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac}),
+                progress=lambda msg, frac: writer({"agent": spec.name, "message": msg, "fraction": frac}),
                 llm=rt.llm,
                 ctx=rt.settings.run_context(),
             )

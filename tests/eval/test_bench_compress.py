@@ -67,6 +67,6 @@ def test_tokens_suite_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_override_parsing() -> None:
-    assert bench_compress._parse_override("fraction=0.25") == ("fraction", 0.25)
-    assert bench_compress._parse_override("budgets=[64, 128]") == ("budgets", [64, 128])
-    assert bench_compress._parse_override("model=/tmp/m") == ("model", "/tmp/m")
+    assert bench_compress.parse_override("fraction=0.25") == ("fraction", 0.25)
+    assert bench_compress.parse_override("budgets=[64, 128]") == ("budgets", [64, 128])
+    assert bench_compress.parse_override("model=/tmp/m") == ("model", "/tmp/m")
