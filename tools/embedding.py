@@ -6,7 +6,10 @@ BERT-style model works too. Pooling follows the model card: mean over tokens, th
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import numpy as np
 
 from .common import DataNotFoundError, quiet_transformers, torch_threads
 
-__all__ = ("Embedder", "default_embedder_path", "load_embedder")
+__all__ = ("Embedder", "default_embedder_path", "load_embedder", "encode_cached")
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
 
@@ -60,6 +63,30 @@ class Embedder:
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         return np.concatenate(out, axis=0) if out else np.zeros((0, self.dim), np.float32)
+
+
+def encode_cached(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
+    """``embedder.encode(texts)``, kept as ``.npy`` under ``cache_dir`` for texts that rarely change.
+
+    The key hashes the texts and the model's files (name, size, modification time), so new example
+    utterances or a retrained model miss the cache instead of reading stale vectors. The router's example
+    utterances are the use: embedding them costs seconds at every start, reading them back milliseconds.
+    """
+    if cache_dir is None:
+        return embedder.encode(list(texts))
+    model_files = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in embedder.path.iterdir() if f.is_file())
+    key = hashlib.sha256(json.dumps([str(embedder.path), model_files, list(texts)]).encode()).hexdigest()[:24]
+    path = Path(cache_dir) / f"{key}.npy"
+    if path.is_file():
+        vectors = np.load(path)
+        if vectors.shape == (len(texts), embedder.dim):
+            return vectors
+    vectors = embedder.encode(list(texts))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.partial.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)  # atomic: a reader never sees half a file
+    return vectors
 
 
 @lru_cache(maxsize=4)

@@ -66,7 +66,9 @@ def progress_bar(log: bool = False) -> Iterator[ProgressFn]:
             bar = state["bar"] = tqdm(
                 total=100, file=sys.stderr, leave=False, mininterval=0.5, bar_format="{desc} {bar} {percentage:3.0f}%"
             )
-        bar.set_description_str(message[:_BAR_WIDTH].ljust(_BAR_WIDTH), refresh=False)
+        new_message = message != state["last"]
+        state["last"] = message
+        bar.set_description_str(message[:_BAR_WIDTH].ljust(_BAR_WIDTH), refresh=new_message)  # a new step shows at once
         bar.update(percent - bar.n)
         if percent >= 100:
             _close(state)
