@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Annotated, Any, Optional
 
 import typer
@@ -19,10 +18,6 @@ Backend = choices(Settings, "llm_backend")
 BackendOpt = Annotated[Optional[Backend], typer.Option(help="LLM backend; default from settings (embedded).")]
 SessionOpt = Annotated[Optional[str], typer.Option(help="Persistent session name (kept in SQLite across restarts).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _verbose() -> bool:
-    return os.environ.get("CHIPCREW_VERBOSE", "") not in ("", "0")
 
 
 def _settings(backend: str | None) -> Settings:
@@ -43,7 +38,7 @@ def ask(request: str, json_out: JsonOpt = False, session: SessionOpt = None, bac
     if json_out:
         typer.echo(json.dumps(turn.as_json(), indent=2))
         return
-    if _verbose():
+    if terminal.verbose():
         typer.secho(f"[{turn.agent or 'nobody'} via {turn.router_tier}]", fg=typer.colors.CYAN, err=True)
     typer.echo(turn.answer)
 

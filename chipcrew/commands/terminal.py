@@ -13,6 +13,7 @@ exceptions and :func:`report_errors` prints them as one line:
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ try:  # recent typer carries its own copy of click; older releases used click it
 except ImportError:  # pragma: no cover - older typer
     import click  # type: ignore[no-redef]
 
-__all__ = ("progress_bar", "report_errors", "run_folder", "error_line")
+__all__ = ("progress_bar", "report_errors", "run_folder", "error_line", "verbose")
 
 _BAR_WIDTH = 40
 _PASS_THROUGH: tuple[type[BaseException], ...] = tuple(
@@ -40,6 +41,11 @@ _PASS_THROUGH: tuple[type[BaseException], ...] = tuple(
     for t in (typer.Exit, typer.Abort, getattr(click.exceptions, "NoArgsIsHelpError", None))  # NoArgsIsHelp: a group's help
     if t is not None
 )
+
+
+def verbose() -> bool:
+    """``chipcrew --verbose`` (or ``CHIPCREW_VERBOSE=1``): show details and third-party output too."""
+    return os.environ.get("CHIPCREW_VERBOSE", "") not in ("", "0")
 
 
 @contextmanager

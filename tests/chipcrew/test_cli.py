@@ -47,6 +47,13 @@ def test_ask_prints_the_answer_and_nothing_on_stderr() -> None:
     assert res.stderr == ""  # no routing chatter, and no progress bar without a terminal
 
 
+def test_verbose_adds_the_routing_decision_on_stderr() -> None:
+    args = ["--verbose", "ask", "How much faster is W4A16 than FP16 on LLaMA-2-13B?", "--backend", "none"]
+    res = runner.invoke(app, args, env={"CHIPCREW_VERBOSE": "0"})  # the runner restores the variable afterwards
+    assert res.exit_code == 0, res.output
+    assert res.stderr.strip() == "[hardware_architect via semantic]" and "LLaMA-2-13B" in res.stdout
+
+
 def test_tool_runs_a_tool_that_reports_progress() -> None:
     # the README's example; it crashed when the bar took one event dict and the tool reported (message, fraction)
     res = runner.invoke(app, ["tool", "mixpe_perf", "--args", MIXPE_ARGS])
