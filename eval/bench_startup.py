@@ -4,6 +4,9 @@ A user pays the start-up of Python, the imports and the command's own set-up on 
 runs ``chipcrew ...`` as a fresh subprocess several times (interleaved with the other probes, so a burst of
 load on a shared machine hits them all alike) and reports the median wall time beside ``python -c pass``
 measured in the same run. The budgets are the ones issue 15 set for the CLI.
+
+Run: ``chipcrew bench startup [--runs 5] [--out DIR] [--chipcrew "CMD"]`` (``--chipcrew`` times another
+install, e.g. an older checkout's ``.venv/bin/chipcrew``, with the same probes).
 """
 
 from __future__ import annotations
