@@ -27,13 +27,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from tools.hw.gnn_explore import GNNExploreArgs, GNNExploreResult, run_gnn_explore
-from tools.hw.gnn_fit import GNNFitArgs, GNNFitResult, run_gnn_fit
-from tools.hw.gnn_profile import GNNProfileArgs, GNNProfileResult, run_gnn_profile
-from tools.hw.gnn_train import ProfileRecord
-from tools.hw.mixpe_gemm import MixPEGemmArgs, MixPEGemmResult, run_mixpe_gemm
-from tools.hw.mixpe_perf import MixPEPerfArgs, MixPEPerfResult, run_mixpe_perf
-from tools.hw.transformer_shapes import find_model
+from tools.gnn.explore import GNNExploreArgs, GNNExploreResult, run_gnn_explore
+from tools.gnn.fit import GNNFitArgs, GNNFitResult, run_gnn_fit
+from tools.gnn.profile import GNNProfileArgs, GNNProfileResult, run_gnn_profile
+from tools.gnn.train import ProfileRecord
+from tools.mixpe.gemm import MixPEGemmArgs, MixPEGemmResult, run_mixpe_gemm
+from tools.mixpe.perf import MixPEPerfArgs, MixPEPerfResult, run_mixpe_perf
+from tools.mixpe.transformer_shapes import find_model
 
 __all__ = ("AGENT", "plan", "render")
 

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from agents.hardware_architect import AGENT, plan, render
 from chipcrew.prompts import load_prompt
-from tools.hw.mixpe_gemm import MixPEGemmArgs, run_mixpe_gemm
-from tools.hw.mixpe_perf import MixPEPerfArgs, run_mixpe_perf
+from tools.mixpe.gemm import MixPEGemmArgs, run_mixpe_gemm
+from tools.mixpe.perf import MixPEPerfArgs, run_mixpe_perf
 
 PHRASINGS = [
     (

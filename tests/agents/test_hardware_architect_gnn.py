@@ -9,11 +9,11 @@ import torch
 
 from agents.hardware_architect import AGENT, plan, render
 from chipcrew.prompts import load_prompt
-from tools.hw.gnn_config import GNNConfig
-from tools.hw.gnn_explore import GNNExploreResult, SearchRun
-from tools.hw.gnn_fit import GNNFitResult, HeldOut
-from tools.hw.gnn_profile import GNNProfileArgs, run_gnn_profile
-from tools.hw.gnn_train import ProfileRecord
+from tools.gnn.config import GNNConfig
+from tools.gnn.explore import GNNExploreResult, SearchRun
+from tools.gnn.fit import GNNFitResult, HeldOut
+from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
+from tools.gnn.train import ProfileRecord
 
 torch.set_num_threads(1)
 
