@@ -20,7 +20,8 @@ from pydantic import Field, model_validator
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.compress.block_scores import block_influence, macro_influence
 from tools.compress.corpus import load_split, windows
-from tools.compress.decoder import layers_of, load_model
+from tools.compress.decoder import layers_of
+from tools.compress.loading import load_model
 from tools.compress.fusegpt import BlockMethod, FusionSchedule, prune_blocks
 from tools.compress.metrics import generate_text
 from tools.compress.quality import PROMPT, EvalArgs, LLMArgs, ModelQuality, measure

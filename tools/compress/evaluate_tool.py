@@ -6,7 +6,7 @@ from pydantic import Field
 
 from tools.common import ProgressFn, Timer, ToolResult, package_versions, report
 from tools.compress.corpus import load_split
-from tools.compress.decoder import load_model
+from tools.compress.loading import load_model
 from tools.compress.quality import EvalArgs, ModelQuality, measure
 
 __all__ = ("EvaluateModelArgs", "EvaluateModelResult", "run_evaluate_model")

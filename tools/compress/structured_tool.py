@@ -16,7 +16,8 @@ from pydantic import Field
 
 from tools.common import ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.compress.corpus import load_split, windows
-from tools.compress.decoder import block_params, layers_of, load_model
+from tools.compress.decoder import block_params, layers_of
+from tools.compress.loading import load_model
 from tools.compress.metrics import generate_text
 from tools.compress.moreau import MoreauSchedule, Precision, cast_weights, moreau_gradients, taylor_gradients
 from tools.compress.quality import PROMPT, EvalArgs, ModelQuality, measure
