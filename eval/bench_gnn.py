@@ -34,8 +34,9 @@ from tools.gnn.config import DesignSpace, GNNConfig
 from tools.gnn.explore import GNNExploreArgs, run_gnn_explore
 from tools.gnn.graphs import load_graph
 from tools.gnn.perfmodel import PerfModel, relative_errors
-from tools.gnn.profile import GNNProfileArgs, Profiler, run_gnn_profile
-from tools.gnn.train import TrainSettings
+from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
+from tools.gnn.profiler import Profiler
+from tools.gnn.runs import TrainSettings
 
 __all__ = ("NAME", "DESCRIPTION", "PAPER", "run_bench", "to_markdown", "main")
 

@@ -31,7 +31,7 @@ from agents.parsing import (
 from tools.gnn.explore import GNNExploreArgs, GNNExploreResult, run_gnn_explore
 from tools.gnn.fit import GNNFitArgs, GNNFitResult, run_gnn_fit
 from tools.gnn.profile import GNNProfileArgs, GNNProfileResult, run_gnn_profile
-from tools.gnn.train import ProfileRecord
+from tools.gnn.runs import ProfileRecord
 
 __all__ = ("TOOLS", "EXAMPLES", "KEYWORDS", "RENDERERS", "handles", "plan")
 

@@ -25,18 +25,19 @@ import json
 import math
 import random
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.gnn.config import DesignSpace, GNNConfig
-from tools.gnn.graphs import load_graph
 from tools.gnn.pareto import Goal, PlotPoint, Priority, pareto_mask, plot_pareto
-from tools.gnn.perfmodel import PerfModel, Prediction, relative_errors
-from tools.gnn.profile import GraphArgs, Profiler
-from tools.gnn.train import ProfileRecord, TrainSettings
+from tools.gnn.runs import GraphArgs, ProfileRecord, TrainSettings
+
+if TYPE_CHECKING:
+    from tools.gnn.perfmodel import PerfModel, Prediction
+    from tools.gnn.profiler import Profiler
 
 __all__ = ("GNNExploreArgs", "GNNExploreResult", "SearchRun", "run_gnn_explore", "REACH_MARGIN")
 
@@ -212,6 +213,8 @@ def _acquire(preds: list[Prediction], cands: list[GNNConfig], goal: Goal, tried:
 
 def _model_search(run: _Runner, cands: list[GNNConfig], args: GNNExploreArgs, budget_mb: float,
                   rng: random.Random) -> tuple[SearchRun, PerfModel]:
+    from tools.gnn.perfmodel import PerfModel
+
     wl = run.profiler.workloads
     records = [run(args.reference, None)]
     goal = _goal(args, records[0], budget_mb)
@@ -264,6 +267,10 @@ def _ahead_errors(records: list[ProfileRecord]) -> dict[str, float]:
 
 def run_gnn_explore(args: GNNExploreArgs, progress: ProgressFn | None = None) -> GNNExploreResult:
     """Explore ``args.space`` on ``args.graph`` for ``args.priority`` (see the module docstring)."""
+    from tools.gnn.graphs import load_graph
+    from tools.gnn.perfmodel import PerfModel
+    from tools.gnn.profiler import Profiler
+
     with Timer() as timer:
         report(progress, f"loading graph {args.graph}", 0.0)
         graph = load_graph(args.graph, args.num_nodes, args.graph_seed)
@@ -297,6 +304,8 @@ def run_gnn_explore(args: GNNExploreArgs, progress: ProgressFn | None = None) ->
 
 def _assemble(args: GNNExploreArgs, graph: dict[str, object], cands: list[GNNConfig], searches: list[SearchRun],
               model: PerfModel, profiler: Profiler, timer: Timer) -> GNNExploreResult:
+    from tools.gnn.perfmodel import relative_errors
+
     main = searches[0]
     ref, chosen = main.records[0], main.records[main.chosen]
     wl = profiler.workloads

@@ -15,10 +15,7 @@ from pydantic import Field
 
 from tools.common import ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.gnn.config import DesignSpace, GNNConfig
-from tools.gnn.graphs import load_graph
-from tools.gnn.perfmodel import FEATURES, PerfModel, relative_errors
-from tools.gnn.profile import GraphArgs, Profiler
-from tools.gnn.train import ProfileRecord, TrainSettings
+from tools.gnn.runs import GraphArgs, ProfileRecord, TrainSettings
 
 __all__ = ("GNNFitArgs", "GNNFitResult", "HeldOut", "run_gnn_fit")
 
@@ -55,6 +52,10 @@ class GNNFitResult(ToolResult):
 
 def run_gnn_fit(args: GNNFitArgs, progress: ProgressFn | None = None) -> GNNFitResult:
     """Profile, fit, and measure the model's error on held-out configurations."""
+    from tools.gnn.graphs import load_graph
+    from tools.gnn.perfmodel import FEATURES, PerfModel, relative_errors
+    from tools.gnn.profiler import Profiler
+
     with Timer() as timer:
         report(progress, f"loading graph {args.graph}", 0.0)
         graph = load_graph(args.graph, args.num_nodes, args.graph_seed)

@@ -40,7 +40,8 @@ from pydantic import BaseModel, Field
 from tools.common import InputError
 from tools.gnn.config import GNNConfig
 from tools.gnn.nets import batch_flops, layer_dims
-from tools.gnn.train import MIB, ProfileRecord
+from tools.gnn.runs import ProfileRecord
+from tools.gnn.train import MIB
 from tools.gnn.workload import BatchShape, WorkloadCache
 
 __all__ = ("Coefficients", "Prediction", "PerfModel", "relative_errors", "FEATURES")

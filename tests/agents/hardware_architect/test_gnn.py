@@ -13,7 +13,7 @@ from tools.gnn.config import GNNConfig
 from tools.gnn.explore import GNNExploreResult, SearchRun
 from tools.gnn.fit import GNNFitResult, HeldOut
 from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
-from tools.gnn.train import ProfileRecord
+from tools.gnn.runs import ProfileRecord
 
 torch.set_num_threads(1)
 

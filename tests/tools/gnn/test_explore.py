@@ -22,7 +22,7 @@ from tools.gnn.explore import (
 )
 from tools.gnn.pareto import Goal
 from tools.gnn.perfmodel import Prediction
-from tools.gnn.train import TrainSettings
+from tools.gnn.runs import TrainSettings
 
 torch.set_num_threads(1)
 GOAL = Goal("fastest", ref_time=1.0, ref_memory=100.0, ref_acc=0.9, tolerance=0.01, memory_budget=500.0)

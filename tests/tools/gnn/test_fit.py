@@ -9,7 +9,7 @@ import torch
 from tools.gnn.config import DesignSpace, GNNConfig
 from tools.gnn.fit import GNNFitArgs, run_gnn_fit
 from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
-from tools.gnn.train import TrainSettings
+from tools.gnn.runs import TrainSettings
 
 torch.set_num_threads(1)
 TRAIN = TrainSettings(epochs=3, device="cpu", clock="cpu")

@@ -11,7 +11,8 @@ from tools.common import InputError
 from tools.gnn.config import DesignSpace, GNNConfig
 from tools.gnn.graphs import GraphData, karate_graph, synthetic_graph
 from tools.gnn.perfmodel import FEATURES, PerfModel, _rows, relative_errors
-from tools.gnn.train import MIB, ProfileRecord
+from tools.gnn.runs import ProfileRecord
+from tools.gnn.train import MIB
 from tools.gnn.workload import WorkloadCache
 
 TRUE = {

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from tools.gnn.config import GNNConfig
 from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
-from tools.gnn.train import TrainSettings
+from tools.gnn.runs import TrainSettings
 
 torch.set_num_threads(1)
 TRAIN = TrainSettings(epochs=3, device="cpu", clock="cpu")
@@ -29,12 +29,12 @@ def test_profile_trains_and_writes_the_record(tmp_path: Path) -> None:
 
 
 def test_a_configuration_predicted_not_to_fit_is_not_launched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tools.gnn.profile as profile
+    import tools.gnn.profiler as profiler
 
     def no_training(*_: object) -> None:
         raise AssertionError("a refused configuration was trained")
 
-    monkeypatch.setattr(profile, "train_and_measure", no_training)
+    monkeypatch.setattr(profiler, "train_and_measure", no_training)
     args = GNNProfileArgs(graph="sbm", num_nodes=20_000, config=GNNConfig(sampler="full", layers=3, hidden=1024),
                           memory_budget_mb=64, train=TRAIN, out_dir=str(tmp_path))
     r = run_gnn_profile(args)

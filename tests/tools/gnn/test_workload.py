@@ -7,7 +7,8 @@ import torch
 
 from tools.gnn.config import GNNConfig
 from tools.gnn.graphs import GraphData, karate_graph, synthetic_graph
-from tools.gnn.train import TrainSettings, train_and_measure
+from tools.gnn.runs import TrainSettings
+from tools.gnn.train import train_and_measure
 from tools.gnn.workload import WorkloadCache
 
 torch.set_num_threads(1)

@@ -10,16 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tools.mixpe.datapath import _shift_add_matmul, mixpe_gemm
+from tools.mixpe.gemm import FP16_TOLERANCE, MixPEGemmArgs, conventional_op_counts, mixpe_op_counts, run_mixpe_gemm
 from tools.mixpe.groupquant import GroupQuantized, dequantize_groupwise, quantize_groupwise
-from tools.mixpe.gemm import (
-    FP16_TOLERANCE,
-    MixPEGemmArgs,
-    _shift_add_matmul,
-    conventional_op_counts,
-    mixpe_gemm,
-    mixpe_op_counts,
-    run_mixpe_gemm,
-)
 
 
 def _random_shape(rng: random.Random) -> dict[str, int]:
