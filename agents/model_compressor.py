@@ -30,7 +30,7 @@ from tools.compress.blocks_tool import (
     run_score_blocks,
 )
 from tools.compress.evaluate_tool import EvaluateModelArgs, EvaluateModelResult, run_evaluate_model
-from tools.compress.quality import ModelQuality
+from tools.compress.args import ModelQuality
 from tools.compress.structured_tool import PruneStructuredArgs, PruneStructuredResult, run_prune_structured
 from tools.compress.tokens_tool import CompressTokensArgs, CompressTokensResult, run_compress_tokens
 

@@ -82,37 +82,39 @@ _VIA_INDEX = re.compile(
     rf"\b({'|'.join(_ORDINALS)})\s+via\b",
     _F,
 )
+_ONE_CLIP = re.compile(r"\b(?:the|a|one|this|that)\s+(?:\w+\s+){1,2}clip\b(?!s)", _F)
 _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
 
 
 def plan(request: str) -> ToolCall:
     """Pick the tool from the request's intent, then fill only the arguments it mentions.
 
-    Order: a mask file to score -> ``opc_evaluate``; a listing question -> ``opc_list_clips``; an
-    optimisation word or method name -> ``opc_optimize``; a simulation/print word -> ``opc_simulate``;
-    otherwise ``opc_optimize`` (the agent's main job).
+    Order: a listing question, or a request that names no clip (every other tool needs one) ->
+    ``opc_list_clips``, so that the answer shows the names to choose from; a mask file to score ->
+    ``opc_evaluate``; an optimisation word or method name -> ``opc_optimize``; a simulation/print word ->
+    ``opc_simulate``; otherwise ``opc_optimize`` (the agent's main job). "The via clip" (one clip of a suite,
+    none named) is the suite's first clip.
     """
     files = [(m[1], m[2].lower()) for m in _FILE.finditer(request)]
     masks = [path for path, ext in files if ext in ("npy", "png") or (ext in ("gds", "oas") and _EVALUATE.search(request))]
     words = _FILE.sub(" ", request)  # names inside paths are not clip names
+    suite = next((name for name, pat in _SUITES if pat.search(words)), None)
     clip = _clip(words, [path for path, ext in files if path not in masks])
-    if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):
-        args: dict[str, Any] = {"mask": masks[0]}
-        if clip:
-            args["clip"] = clip
-        return ToolCall(tool="opc_evaluate", args=args | _common(words))
-    if _LIST.search(words) and not clip:
-        suite = next((name for name, pat in _SUITES if pat.search(words)), None)
+    if clip is None and suite and _ONE_CLIP.search(words) and not _LIST.search(words):
+        clip = _clip_of_suite(suite, 1)
+    if clip is None:
         return ToolCall(tool="opc_list_clips", args={"suite": suite} if suite else {})
+    if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):
+        return ToolCall(tool="opc_evaluate", args={"mask": masks[0], "clip": clip} | _common(words))
     method = _method(words)
     simulate = _AS_DRAWN.search(words) or (_SIMULATE.search(words) and not _OPTIMIZE.search(words))
     if method is None and simulate:
-        args = {"clip": clip} if clip else {}
+        args = {"clip": clip}
         corner = next((name for name, pat in _CORNERS if pat.search(words)), None)
         if corner:
             args["corner"] = corner
         return ToolCall(tool="opc_simulate", args=args | _common(words))
-    args = {"clip": clip} if clip else {}
+    args = {"clip": clip}
     if method:
         args["method"] = method
     put_int(args, "iterations", words, _ITERATIONS)
@@ -132,15 +134,15 @@ def _clip(text: str, paths: list[str]) -> str | None:
     via = _VIA_INDEX.search(text)
     if via:
         index = int(via[1] or via[2]) if (via[1] or via[2]) else _ORDINALS.index(via[3].lower()) + 1
-        return _via_by_index(index)
+        return _clip_of_suite("via", index)
     case = first_int(text, *_ICCAD)
     return None if case is None else f"M1_test{case}"
 
 
-def _via_by_index(index: int) -> str | None:
-    """The ``index``-th (1-based) via clip in sorted order, if the data is there."""
+def _clip_of_suite(suite: str, index: int) -> str | None:
+    """The ``index``-th (1-based) clip of ``suite`` in sorted order, if the data is there."""
     try:
-        names = list_clips("via")
+        names = list_clips(suite)  # type: ignore[arg-type]
     except ChipCrewError:
         return None
     return names[index - 1] if 1 <= index <= len(names) else None

@@ -111,11 +111,7 @@ def out_dir(text: str) -> str | None:
 def rooted_paths(text: str) -> list[str]:
     """Paths written from a root: ``/data/x``, ``./docs``, ``../m``, ``~/notes``, in order, without a trailing
     slash or sentence punctuation. Slashes between words ("VO1M/VO1P", "fan-out 10/5") are not paths."""
-    paths = []
-    for found in _ROOTED.finditer(text):
-        path = _TRAILING.sub("", found[1])
-        paths.append(path.rstrip("/") if len(path) > 1 else path)
-    return paths
+    return [_TRAILING.sub("", found[1]).rstrip("/") for found in _ROOTED.finditer(text)]
 
 
 def quoted(text: str) -> list[str]:
