@@ -116,7 +116,7 @@ def _setup(r: DocQAAnswerResult | DocQASearchResult) -> str:
 
 
 def _render_answer(r: DocQAAnswerResult) -> str:
-    lines = [r.markdown, "", f"| # | retrieved section | source |", "|---:|---|---|"]
+    lines = [r.markdown, "", "| # | retrieved section | source |", "|---:|---|---|"]
     lines += [f"| {h.rank} | {h.heading} (`{h.chunk_id}`) | {h.source} |" for h in r.hits[:3]]
     lines += ["", f"_Extractive answer from the documentation ({_setup(r)}); only cited text is used._"]
     return "\n".join(lines)
