@@ -28,12 +28,13 @@ from typing import Any, Literal
 
 import torch
 
-from tools.hw.gnn_config import DesignSpace, GNNConfig
-from tools.hw.gnn_explore import GNNExploreArgs, run_gnn_explore
-from tools.hw.gnn_graphs import load_graph
-from tools.hw.gnn_perfmodel import PerfModel, relative_errors
-from tools.hw.gnn_profile import GNNProfileArgs, Profiler, run_gnn_profile
-from tools.hw.gnn_train import TrainSettings
+from tools.gnn.config import DesignSpace, GNNConfig
+from tools.gnn.explore import GNNExploreArgs, run_gnn_explore
+from tools.gnn.graphs import load_graph
+from tools.gnn.perfmodel import PerfModel, relative_errors
+from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
+from tools.gnn.profiler import Profiler
+from tools.gnn.runs import TrainSettings
 
 __all__ = ("NAME", "DESCRIPTION", "PAPER", "Graph", "Section", "Priority", "Clock", "run_bench", "to_markdown")
 

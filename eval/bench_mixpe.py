@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.hw.mixpe_gemm import MixPEGemmArgs, run_mixpe_gemm
-from tools.hw.mixpe_perf import MixPEPerfArgs, run_mixpe_perf
-from tools.hw.transformer_shapes import MODEL_NAMES
+from tools.mixpe.gemm import MixPEGemmArgs, run_mixpe_gemm
+from tools.mixpe.perf import MixPEPerfArgs, run_mixpe_perf
+from tools.mixpe.transformer_shapes import MODEL_NAMES
 
 NAME = "mixpe"
 DESCRIPTION = "MixPE: perf/energy model vs the authors' simulator, and the bit-exact GEMM check"

@@ -85,7 +85,7 @@ def test_a_user_error_is_one_line_naming_field_and_accepted_values(args: list[st
     assert res.exit_code == 2, res.output
     assert res.stdout == ""
     (line,) = res.stderr.splitlines()
-    assert line.startswith(f"error: {field}: ") and f"(accepted: " in line and accepted in line
+    assert line.startswith(f"error: {field}: ") and "(accepted: " in line and accepted in line
     assert "Traceback" not in res.output
 
 

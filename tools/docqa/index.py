@@ -27,16 +27,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from qdrant_client import QdrantClient, models
 
 from tools.common import InputError, ProgressFn, current_context, report, user_data_dir
 from tools.docqa.chunks import Piece
 from tools.docqa.encode import QUERY_TOKENS, encode_texts, query_threads
 from tools.docqa.lexical import doc_sparse, feedback_weights, query_sparse, tokenize, weighted_sparse
 from tools.embedding import Embedder
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
 
 __all__ = (
     "DocIndex",
@@ -73,6 +75,8 @@ def open_client(location: str | Path | None = None, url: str | None = None) -> Q
     ``url`` defaults to the run context's ``qdrant_url`` (a server or cluster); without one Qdrant runs embedded.
     Embedded storage may be opened by one client per process only, so clients are shared per folder.
     """
+    from qdrant_client import QdrantClient
+
     if str(location) == ":memory:":
         return QdrantClient(":memory:")
     url = url or current_context().qdrant_url
@@ -239,6 +243,8 @@ class DocIndex:
     # ---------------------------------------------------------------- ingest
     def ingest(self, pieces: Sequence[Piece], corpus: str, progress: ProgressFn | None = None) -> IngestStats:
         """Make the index hold exactly ``pieces``, re-embedding only what changed; atomic for readers."""
+        from qdrant_client import models
+
         if not pieces:
             raise InputError("pieces", 0, "at least one documentation piece")
         ids = [p.id for p in pieces]
@@ -420,6 +426,8 @@ class DocIndex:
 
     def _sparse(self, live: str, idx: list[int], val: list[float], depth: int) -> list[Any]:
         """The ``depth`` best pieces for a sparse query (none for a query without terms)."""
+        from qdrant_client import models
+
         if not idx:
             return []
         res = self.client.query_points(
@@ -492,6 +500,8 @@ class DocIndex:
 
     def section_text(self, chunk_id: str) -> str:
         """All pieces of a section joined in order (the heading path once)."""
+        from qdrant_client import models
+
         live = self.live_collection()
         if live is None:
             return ""

@@ -19,15 +19,16 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-from qdrant_client import QdrantClient
+from typing import TYPE_CHECKING, Literal
 
 from tools.common import DataNotFoundError, InputError, ProgressFn, report, shared_data_dir, user_data_dir
 from tools.docqa.chunks import Piece, Section, folder_sections, ordqa_sections, split_pieces, word_piece_counter
 from tools.docqa.index import DocIndex, open_client
 from tools.docqa.rerank import Teacher, load_projection, save_projection, train_reranker
 from tools.embedding import Embedder, default_embedder_path, load_embedder
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
 
 __all__ = (
     "EmbedderName",
