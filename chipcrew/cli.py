@@ -44,7 +44,13 @@ class _Root(LazyGroup):
 
     def invoke(self, ctx: Any) -> Any:
         with terminal.report_errors(debug=bool(ctx.params.get("debug"))):
-            return super().invoke(ctx)
+            from chipcrew.settings import Settings
+            from tools.common import use_context
+
+            # every command (bench, litho, ... included) runs in the settings' context: keyword-free here, but TOML
+            # and env settings reach the tools the same way they do through the app
+            with use_context(Settings().run_context()):
+                return super().invoke(ctx)
 
 
 app = typer.Typer(

@@ -170,3 +170,14 @@ def test_chat_session_continues_after_a_restart() -> None:
     assert second.exit_code == 0, second.output
     assert "2 earlier messages" in second.output
     assert "user> How much faster is W4A16 than FP16 on ViT-Base?" in second.output
+
+
+def test_settings_from_the_config_file_reach_commands_that_call_tools_directly(tmp_path, monkeypatch) -> None:
+    """`litho`, `bench` ... run tools without the app: the TOML's shared_data still decides where they look."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'shared_data = "{tmp_path / "elsewhere"}"\n')
+    monkeypatch.setenv("CHIPCREW_CONFIG", str(cfg))
+    monkeypatch.delenv("CHIPCREW_SHARED_DATA", raising=False)
+    res = runner.invoke(app, ["litho", "clips", "iccad13"])
+    assert res.exit_code == 2
+    assert str(tmp_path / "elsewhere" / "iccad13") in res.output
