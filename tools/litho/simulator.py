@@ -243,7 +243,11 @@ class LithoSim:
             raise InputError("corner", corner, tuple(CORNERS))
         kernel_set, dose = CORNERS[corner]
         mask = self._check_mask(mask)
-        spectrum = torch.fft.fft2((dose * mask).to(self.cdtype), norm="forward")
+        # the forward scaling written out: torch 2.13's CPU FFT mis-scales a lone 2048^2 complex64 transform whenever it
+        # scales (fft2 norm="forward"/"ortho", ifft2 norm="backward") on more than one thread (relative error ~1,
+        # measured); unscaled and batched transforms are exact
+        area = float(self.size * self.size)
+        spectrum = torch.fft.fft2((dose * mask).to(self.cdtype)) / area
         idx = torch.arange(-self.half, self.half + 1, device=self.device) % self.size
         rows, cols = idx[:, None], idx[None, :]
         window = spectrum[..., rows, cols]  # (..., M, M) low bins, DC at [h, h]
@@ -251,7 +255,7 @@ class LithoSim:
         for weighted in self._weighted[kernel_set]:  # sqrt(w_k) H_k
             full = torch.zeros_like(spectrum)
             full[..., rows, cols] = window * weighted
-            field = torch.fft.ifft2(full, norm="forward")
+            field = torch.fft.ifft2(full, norm="forward")  # unscaled inverse: exact on any thread count
             out += field.real.square() + field.imag.square()
         return out
 

@@ -165,3 +165,13 @@ def test_cuda_engine_matches_cpu(small64: LithoSim) -> None:
     gpu = LithoSim(size=256, dtype=torch.float64, device="cuda")
     mask = _blocks(256)
     torch.testing.assert_close(gpu.intensity(mask).cpu(), small64.intensity(mask))
+
+
+def test_direct_reference_is_exact_on_two_threads(sim: LithoSim) -> None:
+    """torch 2.13's CPU FFT mis-scales a lone 2048^2 transform on >1 thread; the reference must not depend on it."""
+    from tools.common import torch_threads
+
+    mask = _blocks(2048, seed=5).float()
+    with torch_threads(2), torch.no_grad():
+        fast, direct = sim.intensity(mask), sim.intensity_direct(mask)
+    assert ((fast - direct).abs().max() / direct.abs().max()).item() < 1e-5
