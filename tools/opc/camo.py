@@ -19,7 +19,7 @@ from tools.common import InputError, ProgressFn, report
 from tools.litho.clips import load_clip
 from tools.litho.simulator import LithoSim
 from tools.opc.camo_env import LAYERS, CamoConfig, CamoOPCEnv, layer_segment_length
-from tools.opc.camo_policy import CamoPolicy, PolicyConfig
+from tools.opc.camo_policy import CamoPolicy, PolicyConfig, RandomMaskedPolicy
 from tools.opc.diffopc import EdgeOPCResult
 from tools.opc.legalize import merge_jogs
 from tools.opc.segments import fragment, moved_polygons
@@ -28,6 +28,7 @@ from tools.opc.topology import TOPO_VIA, segment_topology
 __all__ = (
     "CHECKPOINT_DIR",
     "CHECKPOINT_FORMAT",
+    "RANDOM",
     "DEFAULT_ROUNDS",
     "packaged_checkpoint",
     "load_checkpoint",
@@ -39,7 +40,10 @@ __all__ = (
 
 CHECKPOINT_DIR = Path(__file__).with_name("checkpoints")
 CHECKPOINT_FORMAT = "chipcrew-camo-1"
+RANDOM = "random"
+"""Checkpoint name of the random masked policy (the ablation floor): uniform legal moves, nothing learned."""
 DEFAULT_ROUNDS = 10
+DEFAULT_MOVE_RANGE_NM = 4
 JOG_MERGE_NM = 2
 
 
@@ -114,6 +118,7 @@ def optimize_camo(
     move_range_nm: int | None = None,
     gds_layer: int | None = None,
     gds_datatype: int = 0,
+    seed: int = 0,
     progress: ProgressFn | None = None,
 ) -> tuple[EdgeOPCResult, str]:
     """Run the CAMO policy on one clip; return the best mask of the rounds (merged jogs) and the layer used.
@@ -121,7 +126,8 @@ def optimize_camo(
     Args:
         clip: clip name or ``.glp``/GDS path.
         sim: the lithography engine.
-        checkpoint: a checkpoint path; None = the packaged one for the clip's layer.
+        checkpoint: a checkpoint path; None = the packaged one for the clip's layer; ``"random"`` = the random
+            masked policy (seeded by ``seed``).
         rounds: policy rounds (each moves every segment once).
         move_range_nm: must equal the checkpoint's k when given (the network has 2k+1 outputs).
         gds_layer, gds_datatype: target layer of a GDS/OASIS clip.
@@ -136,11 +142,16 @@ def optimize_camo(
     if not loaded.layout.polygons:
         raise InputError("clip", clip, "a clip with at least one polygon")
     layer = clip_layer(loaded.suite, loaded.layout.polygons)
-    policy, record = load_checkpoint(checkpoint or packaged_checkpoint(layer), layer)
-    k = int(record["env"]["move_range_nm"])
-    if move_range_nm is not None and move_range_nm != k:
-        raise InputError("move_range_nm", move_range_nm, f"{k} (the move range this checkpoint was trained with)")
-    seg_len = int(record["env"]["segment_length_nm"])
+    policy: CamoPolicy | RandomMaskedPolicy
+    if checkpoint == RANDOM:
+        k = move_range_nm or DEFAULT_MOVE_RANGE_NM
+        policy, seg_len = RandomMaskedPolicy(k, seed), layer_segment_length(layer)
+    else:
+        policy, record = load_checkpoint(checkpoint or packaged_checkpoint(layer), layer)
+        k = int(record["env"]["move_range_nm"])
+        if move_range_nm is not None and move_range_nm != k:
+            raise InputError("move_range_nm", move_range_nm, f"{k} (the move range this checkpoint was trained with)")
+        seg_len = int(record["env"]["segment_length_nm"])
     n_segments = len(fragment(loaded.layout.polygons, seg_len))
     env = CamoOPCEnv(
         CamoConfig(clips=(clip,), layer=layer, segment_length_nm=seg_len, move_range_nm=k, horizon=rounds,

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-__all__ = ("PolicyConfig", "CamoPolicy", "MOD_GAIN", "MOD_SOFT_NM")
+__all__ = ("PolicyConfig", "CamoPolicy", "RandomMaskedPolicy", "MOD_GAIN", "MOD_SOFT_NM")
 
 MOD_GAIN = 0.5
 """Fraction of the EPE an OPC engineer corrects per round (``MBOPCConfig.gain``)."""
@@ -207,6 +207,23 @@ class CamoPolicy(nn.Module):
         probs = torch.softmax(logits, -1)
         flat = probs.reshape(-1, probs.shape[-1])
         return torch.multinomial(flat, 1, generator=generator).reshape(probs.shape[:-1])
+
+
+class RandomMaskedPolicy:
+    """The ablation floor: every segment's move drawn uniformly from its legal moves (same ``act`` interface)."""
+
+    def __init__(self, move_range_nm: int, seed: int = 0):
+        self.move_range_nm = move_range_nm
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def act(self, obs: dict[str, torch.Tensor], deterministic: bool = False, generator: torch.Generator | None = None
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Actions (B, N); log-probability and value are zeros (nothing is learned)."""
+        legal = obs["action_mask"].float()
+        flat = legal.reshape(-1, legal.shape[-1])
+        actions = torch.multinomial(flat, 1, generator=generator or self.generator).reshape(legal.shape[:-1])
+        zeros = torch.zeros(legal.shape[0])
+        return actions, zeros, zeros
 
 
 def _trimmed(obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -62,9 +62,9 @@ class TrainConfig:
 
     layer: str = "via"
     seed: int = 0
-    steps: int = 640
+    steps: int = 320
     train_clips: int = 32
-    bc_episodes: int = 12
+    bc_episodes: int = 8
     bc_rounds: int = 2
     bc_epochs: int = 6
     n_envs: int = 4

@@ -69,7 +69,7 @@ class OPCOptimizeArgs(BaseModel):
     )
     checkpoint: str | None = Field(
         default=None, description="camo only: a policy checkpoint from `chipcrew train camo`; None = the packaged "
-        "one for the clip's layer (via for via/contact clips, metal otherwise)."
+        "one for the clip's layer (via for via/contact clips, metal otherwise); 'random' = the random masked policy."
     )
     move_range_nm: int | None = Field(
         default=None, description="camo only: largest move per segment and round, must match the checkpoint "
@@ -163,7 +163,7 @@ def _camo(
 
     edge, _ = optimize_camo(
         args.clip, sim, checkpoint=args.checkpoint, rounds=rounds, move_range_nm=args.move_range_nm,
-        gds_layer=args.layer, gds_datatype=args.datatype, progress=progress,
+        gds_layer=args.layer, gds_datatype=args.datatype, seed=args.seed, progress=progress,
     )
     return edge.mask, edge.polygons, edge.history, edge.best_iteration, len(edge.segments)
 
