@@ -43,7 +43,7 @@ CHECKPOINT_FORMAT = "chipcrew-camo-1"
 RANDOM = "random"
 """Checkpoint name of the random masked policy (the ablation floor): uniform legal moves, nothing learned."""
 DEFAULT_ROUNDS = 10
-DEFAULT_MOVE_RANGE_NM = 4
+DEFAULT_MOVE_RANGE_NM = 8
 JOG_MERGE_NM = 2
 
 

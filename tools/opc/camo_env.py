@@ -10,9 +10,9 @@ Cost (one number, documented, the reward is its drop)::
 
     J = L2 + PVB + W_EPE * EPE,       reward_t = (J_{t-1} - J_t) / J_0
 
-with L2, PV band and the contest EPE count computed exactly as ``tools.litho.metrics`` does (full 2048 grid,
+with L2, PV band and the contest EPE count computed exactly as ``tools.litho.metrics`` does (1 nm grid,
 threshold 0.225, probes at +-16 nm) from the band-limited image of the moved mask's exact spectrum
-(``spectrum.EdgeMask``), and ``J_0`` the cost of the uncorrected mask (mask = target), so one reward unit means
+(``spectrum.EdgeMask``), synthesised only inside the window where anything can print (``PRINT_MARGIN_NM``), and ``J_0`` the cost of the uncorrected mask (mask = target), so one reward unit means
 "the whole uncorrected cost" on every clip. ``W_EPE`` = 1000 nm^2 per violating check point.
 
 Observation (a ``Dict`` padded to ``max_segments`` nodes and ``max_segments * MAX_DEGREE`` edges):
@@ -76,6 +76,11 @@ NEIGHBOUR_RADIUS_NM = 160
 """Midpoint distance within which two segments are neighbours: about lambda/NA (~143 nm) plus a margin."""
 WHOLE_EDGE_NM = 4096
 """A fragment length longer than any edge on the 2048 canvas: every edge stays one segment (vias)."""
+PRINT_MARGIN_NM = 200
+"""Beyond the target's bounding box grown by the largest move and this margin the image stays far below the
+threshold (the optical kernels reach about 2 lambda/NA ~ 290 nm, and the intensity 200 nm off any mask edge
+is a few percent of it), so the metrics are counted inside that window; ``test_camo`` checks the counts
+against the full-canvas metrics."""
 _EPE_SLOPE = 0.01  # intensity per nm at a printed edge (diffopc.EPE_SLOPE), the slope feature's unit
 NODE_FEATURES: tuple[str, ...] = (
     *TOPO_FEATURES,
@@ -152,6 +157,7 @@ class _ClipData:
     topo: np.ndarray  # (S, topology features)
     edges: np.ndarray  # (2, E) int64
     probes: tuple[np.ndarray, np.ndarray]  # contest EPE probes (inner, outer) as (P, 2) [row, col]
+    window: tuple[int, int, int, int]  # (row0, row1, col0, col1): where anything can print
     cost0: float = 0.0
 
 
@@ -255,6 +261,10 @@ class CamoOPCEnv(gym.Env):
         target = rasterize(clip.layout, convention="exact") >= 0.5
         lower, upper = move_bounds(segs, self.config.rules)
         pts = epe_checkpoints(target)
+        x0, y0, x1, y1 = clip.layout.bbox()
+        reach = self.config.rules.max_move_nm + PRINT_MARGIN_NM
+        size = self.sim.size
+        window = (max(y0 - reach, 0), min(y1 + reach, size), max(x0 - reach, 0), min(x1 + reach, size))
         base, step = pts[:, :2], pts[:, 2:]
         data = _ClipData(
             name=clip.name,
@@ -266,6 +276,7 @@ class CamoOPCEnv(gym.Env):
             topo=segment_topology(segs).features(),
             edges=_neighbour_edges(segs),
             probes=(base + EPE_CONSTRAINT * step, base - (EPE_CONSTRAINT + 1) * step),
+            window=window,
         )
         self._clip, self._offsets = data, np.zeros(len(segs), np.int64)
         data.cost0 = max(self._evaluate()[0], 1.0)
@@ -275,16 +286,22 @@ class CamoOPCEnv(gym.Env):
     def _evaluate(self) -> tuple[float, dict[str, float]]:
         """Simulate the current mask at the three corners; return J and its parts (exact contest metrics)."""
         clip = self._require_clip()
+        r0, r1, c0, c1 = clip.window
         with torch.no_grad():
             spec = clip.model.spectrum(torch.as_tensor(self._offsets, dtype=torch.float64), half=self.sim.half)
             spec = spec.to(self.sim.cdtype)
-            self._images = {c: self.sim.intensity_from_spectrum(spec, c).numpy() for c in _CORNERS}
-        printed = {c: img >= THRESHOLD for c, img in self._images.items()}
-        l2 = float(np.count_nonzero(printed["nominal"] != clip.target))
+            parts = {c: self.sim.intensity_from_spectrum(spec, c, window=clip.window).numpy() for c in _CORNERS}
+        self._images = {}
+        for c, part in parts.items():  # full canvas for the feature probes; nothing prints outside the window
+            full = np.zeros((self.sim.size, self.sim.size), np.float32)
+            full[r0:r1, c0:c1] = part
+            self._images[c] = full
+        printed = {c: part >= THRESHOLD for c, part in parts.items()}
+        l2 = float(np.count_nonzero(printed["nominal"] != clip.target[r0:r1, c0:c1]))
         pvb = float(np.count_nonzero(printed["max"] != printed["min"]))
-        inner, outer = clip.probes
+        inner, outer = clip.probes  # 16 nm around target edges: always inside the window
         nominal = printed["nominal"]
-        epe = float(np.count_nonzero(~nominal[inner[:, 0], inner[:, 1]] | nominal[outer[:, 0], outer[:, 1]]))
+        epe = float(np.count_nonzero(~nominal[inner[:, 0] - r0, inner[:, 1] - c0] | nominal[outer[:, 0] - r0, outer[:, 1] - c0]))
         cost = l2 + pvb + W_EPE * epe
         return cost, {"l2": l2, "pvb": pvb, "epe": epe, "cost": cost}
 

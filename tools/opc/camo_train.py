@@ -64,12 +64,12 @@ class TrainConfig:
     seed: int = 0
     steps: int = 320
     train_clips: int = 32
-    bc_episodes: int = 8
+    bc_episodes: int = 12
     bc_rounds: int = 2
-    bc_epochs: int = 6
+    bc_epochs: int = 10
     n_envs: int = 4
-    horizon: int = 8
-    move_range_nm: int = 4
+    horizon: int = 10
+    move_range_nm: int = 8
     lr: float = 1e-4
     gamma: float = 0.95
     gae_lambda: float = 0.9

@@ -73,7 +73,7 @@ class OPCOptimizeArgs(BaseModel):
     )
     move_range_nm: int | None = Field(
         default=None, description="camo only: largest move per segment and round, must match the checkpoint "
-        "(packaged: 4). In nm."
+        "(packaged: 8). In nm."
     )
     seed: int = Field(default=0, description="Torch seed (the methods are deterministic; recorded for provenance).")
     out_dir: str | None = Field(default=None, description="Folder for the artefacts; None = a fresh run folder.")

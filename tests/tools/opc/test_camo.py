@@ -73,9 +73,13 @@ def test_same_seed_and_actions_give_identical_results(env) -> None:
             assert np.array_equal(a[0][key], b[0][key])
 
 
-def test_env_cost_is_the_contest_metrics_of_the_legal_mask(env, sim) -> None:
+@pytest.mark.parametrize("metal", [False, True])
+def test_env_cost_is_the_contest_metrics_of_the_legal_mask(env, sim, metal: bool) -> None:
     from tools.litho.metrics import evaluate_mask
+    from tools.opc.camo_env import CamoConfig, CamoOPCEnv
 
+    if metal:
+        env = CamoOPCEnv(CamoConfig(clips=("M1_test4",), layer="metal", move_range_nm=8, max_segments=64), sim=sim)
     obs, _ = env.reset(seed=0)
     rng = np.random.default_rng(5)
     for _ in range(3):
