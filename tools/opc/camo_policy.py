@@ -129,16 +129,18 @@ class CamoPolicy(nn.Module):
     # --- training: joint log-probability of given actions ------------------------------------------------------
 
     def evaluate(self, obs: dict[str, torch.Tensor], actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Joint log-probability (B,), entropy (B,) of ``actions`` (B, N) and the state value (B,)."""
+        """Per-segment log-probability (B, N) and entropy (B, N) of ``actions`` (B, N), zero on padding, and the
+        state value (B,). Each segment's term is conditioned on the moves before it; their sum is the joint."""
+        padded = actions.shape[1]
         obs = _trimmed(obs)
-        actions = actions[:, : obs["nodes"].shape[1]]
+        actions = actions[:, : obs["nodes"].shape[1]].long()
         h = self._embed(obs)
-        logits = self._masked(self._logits_teacher(obs, h, actions.long()) + self._prior(obs), obs)
+        logits = self._masked(self._logits_teacher(obs, h, actions) + self._prior(obs), obs)
         logp_all = torch.log_softmax(logits, -1)
         real = obs["node_mask"].float()
-        logp = (logp_all.gather(-1, actions.long()[..., None]).squeeze(-1) * real).sum(1)
-        entropy = (-(logp_all.exp() * logp_all).sum(-1) * real).sum(1)
-        return logp, entropy, self.value_of(obs, h)
+        logp = logp_all.gather(-1, actions[..., None]).squeeze(-1) * real
+        entropy = -(logp_all.exp() * logp_all).sum(-1) * real
+        return _padded(logp, padded), _padded(entropy, padded), self.value_of(obs, h)
 
     def _logits_teacher(self, obs: dict[str, torch.Tensor], h: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         if not self.config.gnn:
@@ -157,7 +159,7 @@ class CamoPolicy(nn.Module):
     @torch.no_grad()
     def act(self, obs: dict[str, torch.Tensor], deterministic: bool = False, generator: torch.Generator | None = None
             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Actions (B, N) int64, their joint log-probability (B,) and the state value (B,)."""
+        """Actions (B, N) int64, their per-segment log-probabilities (B, N) and the state value (B,)."""
         padded = obs["nodes"].shape[1]
         obs = _trimmed(obs)
         h = self._embed(obs)
@@ -169,10 +171,10 @@ class CamoPolicy(nn.Module):
             actions = self._decode(obs, h, prior, deterministic, generator)
             logits = self._masked(self._logits_teacher(obs, h, actions) + prior, obs)
         logp_all = torch.log_softmax(logits, -1)
-        logp = (logp_all.gather(-1, actions[..., None]).squeeze(-1) * obs["node_mask"].float()).sum(1)
+        logp = logp_all.gather(-1, actions[..., None]).squeeze(-1) * obs["node_mask"].float()
         full = torch.full((actions.shape[0], padded), self.config.move_range_nm, dtype=torch.long, device=actions.device)
         full[:, : actions.shape[1]] = actions  # padding: "no move", the only legal action there
-        return full, logp, self.value_of(obs, h)
+        return full, _padded(logp, padded), self.value_of(obs, h)
 
     def _decode(self, obs, h, prior, deterministic, generator) -> torch.Tensor:
         b, n, _ = h.shape
@@ -218,12 +220,17 @@ class RandomMaskedPolicy:
 
     def act(self, obs: dict[str, torch.Tensor], deterministic: bool = False, generator: torch.Generator | None = None
             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Actions (B, N); log-probability and value are zeros (nothing is learned)."""
+        """Actions (B, N), their log-probabilities (B, N) under the uniform legal choice, and a zero value."""
         legal = obs["action_mask"].float()
         flat = legal.reshape(-1, legal.shape[-1])
         actions = torch.multinomial(flat, 1, generator=generator or self.generator).reshape(legal.shape[:-1])
-        zeros = torch.zeros(legal.shape[0])
-        return actions, zeros, zeros
+        logp = -torch.log(legal.sum(-1)) * obs["node_mask"].float()
+        return actions, logp, torch.zeros(legal.shape[0])
+
+
+def _padded(x: torch.Tensor, n: int) -> torch.Tensor:
+    """(B, m) -> (B, n) with zeros after column m."""
+    return torch.nn.functional.pad(x, (0, n - x.shape[1]))
 
 
 def _trimmed(obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

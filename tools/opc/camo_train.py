@@ -53,6 +53,7 @@ class TrainConfig:
         bc_episodes: expert-labelled episodes per DAgger round; 0 = no warm start.
         bc_rounds: DAgger rounds (the first acts with the expert, the others with the policy).
         bc_epochs: passes over the labelled states per round.
+        bc_lr: learning rate of the warm start.
         n_envs: environments stepped together.
         horizon: rounds per episode.
         move_range_nm: k, moves -k..k per round. In nm.
@@ -67,6 +68,7 @@ class TrainConfig:
     bc_episodes: int = 12
     bc_rounds: int = 2
     bc_epochs: int = 10
+    bc_lr: float = 1e-3
     n_envs: int = 4
     horizon: int = 10
     move_range_nm: int = 8
@@ -164,7 +166,7 @@ def train_camo(config: TrainConfig, out_dir: str | Path, progress: ProgressFn | 
         tmp.replace(state_path)
 
     if not log["bc_done"] and cfg.bc_episodes > 0:
-        _behaviour_cloning(cfg, envs[0], policy, optimizer, generator, log, progress)
+        _behaviour_cloning(cfg, envs[0], policy, generator, log, progress)
     log["bc_done"] = True
     save_state()
     obs = [env.reset(seed=cfg.seed * 1000 + i + log["steps_done"])[0] for i, env in enumerate(envs)]
@@ -197,9 +199,10 @@ def train_camo(config: TrainConfig, out_dir: str | Path, progress: ProgressFn | 
             "state": str(state_path), "seconds": train["seconds"], "steps": log["steps_done"]}
 
 
-def _behaviour_cloning(cfg: TrainConfig, env: CamoOPCEnv, policy: CamoPolicy, optimizer: torch.optim.Optimizer,
-                       generator: torch.Generator, log: dict[str, Any], progress: ProgressFn | None) -> None:
+def _behaviour_cloning(cfg: TrainConfig, env: CamoOPCEnv, policy: CamoPolicy, generator: torch.Generator,
+                       log: dict[str, Any], progress: ProgressFn | None) -> None:
     """DAgger rounds: collect expert-labelled states, fit the policy's joint log-likelihood of the labels."""
+    optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.bc_lr)
     states: list[dict[str, np.ndarray]] = []
     labels: list[np.ndarray] = []
     for r in range(cfg.bc_rounds):
@@ -226,7 +229,7 @@ def _behaviour_cloning(cfg: TrainConfig, env: CamoOPCEnv, policy: CamoPolicy, op
                 obs_b = _stack([states[j] for j in idx])
                 act_b = torch.as_tensor(np.stack([labels[j] for j in idx]))
                 logp, _, _ = policy.evaluate(obs_b, act_b)
-                loss = -(logp / obs_b["node_mask"].sum(1).clamp(min=1)).mean()
+                loss = -(logp.sum(1) / obs_b["node_mask"].sum(1).clamp(min=1)).mean()
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
@@ -294,19 +297,24 @@ def _ppo_update(cfg: TrainConfig, policy: CamoPolicy, optimizer: torch.optim.Opt
             idx = order[i : i + cfg.minibatch]
             obs = {k: v[idx] for k, v in batch["obs"].items()}
             logp, entropy, value = policy.evaluate(obs, batch["actions"][idx])
+            real = obs["node_mask"].float()
+            n_real = real.sum(1).clamp(min=1.0)
+            # Per-segment ratios of the conditionals (each given the moves decoded before it), averaged over the
+            # segments: the joint ratio over ~100 segments is a product that almost always leaves the clip range.
             ratio = torch.exp((logp - batch["logp"][idx]).clamp(-20, 20))
-            a = adv[idx]
-            policy_loss = -torch.min(ratio * a, ratio.clamp(1 - cfg.clip_eps, 1 + cfg.clip_eps) * a).mean()
+            a = adv[idx][:, None]
+            surrogate = torch.min(ratio * a, ratio.clamp(1 - cfg.clip_eps, 1 + cfg.clip_eps) * a)
+            policy_loss = -((surrogate * real).sum(1) / n_real).mean()
             value_loss = (value - batch["return"][idx]).square().mean()
-            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy.mean()
+            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * (entropy.sum(1) / n_real).mean()
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.5)
             optimizer.step()
             stats["policy_loss"] += float(policy_loss)
             stats["value_loss"] += float(value_loss)
-            stats["entropy"] += float(entropy.mean())
-            stats["clip_fraction"] += float(((ratio - 1).abs() > cfg.clip_eps).float().mean())
+            stats["entropy"] += float((entropy.sum(1) / n_real).mean())
+            stats["clip_fraction"] += float(((((ratio - 1).abs() > cfg.clip_eps).float() * real).sum(1) / n_real).mean())
             count += 1
     return {k: v / max(count, 1) for k, v in stats.items()}
 

@@ -129,7 +129,7 @@ def test_policy_sequential_sampling_matches_teacher_forced_log_probability(env, 
     policy = _policy(gnn)
     obs = _batch(env)
     actions, logp, value = policy.act(obs, generator=torch.Generator().manual_seed(0))
-    assert actions.shape == (2, 16) and logp.shape == (2,) and value.shape == (2,)
+    assert actions.shape == (2, 16) and logp.shape == (2, 16) and value.shape == (2,)
     again, _, _ = policy.evaluate(obs, actions)
     assert torch.allclose(logp, again, atol=1e-4)
     legal = obs["action_mask"].gather(-1, actions[..., None]).squeeze(-1)
