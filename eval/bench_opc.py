@@ -152,6 +152,7 @@ def run_opc_bench(
     result = {
         "suite": suite,
         "method": method,
+        "checkpoint": checkpoint,
         "raster": raster,
         "iterations": iterations or DEFAULT_ITERATIONS[method],
         "rows": rows,
@@ -233,6 +234,7 @@ def run_camo_comparison(
     variants: dict[str, str] | None = None,
     progress: Callable[[str, float], None] | None = None,
     device: str = "auto",
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """CAMO (packaged checkpoint), the random masked policy, extra checkpoints and the baselines on the same clips.
 
@@ -245,6 +247,8 @@ def run_camo_comparison(
         out_dir: report folder.
         baselines: other methods to run (``mbopc``, ``diffopc``, ``ilt``).
         variants: extra CAMO checkpoints by name, e.g. ``{"nognn": "runs/nognn/camo_via.pt", "seed1": ...}``.
+        reuse: keep an entry's earlier ``out_dir/<name>/bench_opc.json`` when it covers the same clips with the
+            same method and checkpoint (a long comparison can be resumed).
     """
     out = Path(out_dir)
     entries: list[tuple[str, str, str | None]] = [("camo", "camo", None), ("random", "camo", "random")]
@@ -254,7 +258,9 @@ def run_camo_comparison(
     for i, (name, method, checkpoint) in enumerate(entries):
         if progress:
             progress(f"{name} on {suite}", i / len(entries))
-        res = run_opc_bench(suite, cases, method, "exact", out / name, device=device, checkpoint=checkpoint)
+        res = _reused(out / name, suite, cases, method, checkpoint) if reuse else None
+        if res is None:
+            res = run_opc_bench(suite, cases, method, "exact", out / name, device=device, checkpoint=checkpoint)
         table[name] = {"method": method, "checkpoint": checkpoint, "cases": len(res["rows"]), **res["average"]}
     result = {"suite": suite, "table": table, "targets": camo_targets(suite, table), "seed_spread": _seed_spread(table),
               "machine": {"platform": platform.platform(), "torch_threads": torch.get_num_threads()},
@@ -264,6 +270,19 @@ def run_camo_comparison(
     if progress:
         progress("done", 1.0)
     return result
+
+
+def _reused(folder: Path, suite: str, cases: list[int] | str | None, method: str, checkpoint: str | None
+            ) -> dict[str, Any] | None:
+    """An earlier run_opc_bench result in ``folder`` for exactly these clips, method and checkpoint, else None."""
+    path = folder / "bench_opc.json"
+    if not path.is_file():
+        return None
+    old = json.loads(path.read_text())
+    names = suite_clips(suite)
+    wanted = [names[c - 1] for c in parse_cases(",".join(map(str, cases)) if isinstance(cases, list) else cases, len(names))]
+    same = old.get("suite") == suite and old.get("method") == method and old.get("checkpoint") == checkpoint
+    return old if same and [r["case"] for r in old["rows"]] == wanted else None
 
 
 def camo_targets(suite: str, table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -333,13 +352,15 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="CAMO vs ablations vs baselines side by side")
     parser.add_argument("--variant", action="append", default=[], help="extra CAMO checkpoint as name=path")
     parser.add_argument("--baselines", default="mbopc,diffopc")
+    parser.add_argument("--reuse", action="store_true", help="--compare: keep entries already run into --out")
     parser.add_argument("--out", required=True)
     ns = parser.parse_args()
     say = lambda m, f: print(f"[{f:4.0%}] {m}", flush=True)  # noqa: E731
     if ns.compare:
         variants = dict(v.split("=", 1) for v in ns.variant)
         baselines = tuple(b for b in ns.baselines.split(",") if b)
-        print(camo_markdown(run_camo_comparison(ns.suite, ns.cases, ns.out, baselines, variants, say, ns.device)))
+        print(camo_markdown(run_camo_comparison(ns.suite, ns.cases, ns.out, baselines, variants, say, ns.device,
+                                                ns.reuse)))
         return
     res = run_opc_bench(ns.suite, ns.cases, ns.method, ns.raster, ns.out, ns.iterations,
                         progress=say, device=ns.device, checkpoint=ns.checkpoint)

@@ -53,6 +53,7 @@ def command(
     variant: Annotated[Optional[list[str]], typer.Option("--variant", help="--compare: extra CAMO checkpoint "
                                                          "name=path (e.g. nognn=..., seed1=...); repeatable.")] = None,
     baselines: Annotated[str, typer.Option("--baselines", help="--compare: comma-separated methods.")] = "mbopc,diffopc",
+    reuse: Annotated[bool, typer.Option("--reuse", help="--compare: keep entries already run into --out.")] = False,
 ) -> None:
     """Optimise every selected clip with one method; report L2, PV band, EPE, shots, MRC and time per case."""
     from eval.bench_opc import camo_markdown, run_camo_comparison, run_opc_bench, to_markdown
@@ -66,7 +67,7 @@ def command(
             if any(len(p) != 2 for p in pairs):
                 raise InputError("variant", variant, "name=path pairs, e.g. nognn=runs/nognn/camo_via.pt")
             result = run_camo_comparison(suite.value, cases, out, tuple(b for b in baselines.split(",") if b),
-                                         dict(pairs), progress=progress, device=device.value)  # type: ignore[arg-type]
+                                         dict(pairs), progress=progress, device=device.value, reuse=reuse)  # type: ignore[arg-type]
             typer.echo(json.dumps(result, indent=2) if as_json else camo_markdown(result))
             return
         result = run_opc_bench(
