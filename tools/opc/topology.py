@@ -18,7 +18,7 @@ Classes (``TOPO_*``), first match wins:
 Distances (nm, all capped so that wide-open space reads the same everywhere):
 
 * width: to the nearest facing edge *behind* the segment (opposite normal, spans overlapping), i.e. across
-  the feature; the same pairing as ``legalize.move_bounds`` uses for the width slack;
+  the feature (``legalize.facing_gaps``, the pairing the move bounds use for the width slack);
 * space: to the nearest facing edge *ahead* of the segment (spans overlapping), i.e. across the gap to the
   next feature or to another part of the same polygon;
 * corner: Euclidean distance from the segment's midpoint to the nearest polygon vertex of any polygon;
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tools.opc.legalize import facing_gaps
 from tools.opc.segments import KIND_LINE_END, SegmentSet
 
 __all__ = (
@@ -153,20 +154,9 @@ def segment_topology(segs: SegmentSet, config: TopologyConfig | None = None) -> 
     cls[segs.kind == KIND_LINE_END] = TOPO_LINE_END
     cls[_via_polygons(segs, c.via_max_nm)[segs.polygon]] = TOPO_VIA
 
-    width = np.full(n, c.width_cap_nm, dtype=np.int64)
-    space = np.full(n, c.space_cap_nm, dtype=np.int64)
-    for axis in (0, 1):
-        idx = np.flatnonzero(segs.axis == axis)
-        if idx.size == 0:
-            continue
-        pos, lo, hi = segs.pos[idx], segs.lo[idx], segs.hi[idx]
-        nrm = segs.normal[idx].astype(np.int64)
-        dp = pos[None, :] - pos[:, None]  # (i, j): how far j lies from i along the axis
-        facing = (nrm[None, :] == -nrm[:, None]) & (lo[None, :] < hi[:, None]) & (hi[None, :] > lo[:, None])
-        ahead = dp * nrm[:, None]  # > 0: j lies outside i (across a gap); < 0: inside (across the feature)
-        big = np.iinfo(np.int64).max // 4
-        space[idx] = np.minimum(np.where(facing & (ahead > 0), ahead, big).min(axis=1), c.space_cap_nm)
-        width[idx] = np.minimum(np.where(facing & (ahead < 0), -ahead, big).min(axis=1), c.width_cap_nm)
+    space_gap, width_gap = facing_gaps(segs)
+    width = np.minimum(width_gap, c.width_cap_nm)
+    space = np.minimum(space_gap, c.space_cap_nm)
 
     if corners.size:
         mid = segs.check_points()  # (S, 2)
