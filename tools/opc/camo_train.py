@@ -51,7 +51,9 @@ class TrainConfig:
         steps: PPO environment steps (one step moves every segment of one clip once).
         train_clips: clips drawn from the layer's training split.
         bc_episodes: expert-labelled episodes per DAgger round; 0 = no warm start.
-        bc_rounds: DAgger rounds (the first acts with the expert, the others with the policy).
+        bc_rounds: DAgger rounds (the first acts with the expert, the others with the policy); None = the
+            layer's: 2 for via, 4 for metal (measured on ICCAD13 with the seed-0 metal policy: 2 -> 4 rounds took
+            the average EPE from 11.7 to 7.6 and L2 from 37,750 to 35,369).
         bc_epochs: passes over the labelled states per round.
         bc_lr: learning rate of the warm start.
         n_envs: environments stepped together.
@@ -66,7 +68,7 @@ class TrainConfig:
     steps: int = 320
     train_clips: int = 32
     bc_episodes: int = 12
-    bc_rounds: int = 2
+    bc_rounds: int | None = None
     bc_epochs: int = 10
     bc_lr: float = 1e-3
     n_envs: int = 4
@@ -86,12 +88,17 @@ class TrainConfig:
     def validated(self) -> TrainConfig:
         if self.layer not in LAYERS:
             raise InputError("layer", self.layer, LAYERS)
+        if self.bc_rounds is None:
+            return replace(self, bc_rounds=DAGGER_ROUNDS[self.layer]).validated()
         for name in ("steps", "train_clips", "n_envs", "horizon", "ppo_epochs", "minibatch", "bc_epochs", "bc_rounds"):
             if getattr(self, name) < 1:
                 raise InputError(name, getattr(self, name), "an integer >= 1")
         if self.move_range_nm < 1:
             raise InputError("move_range_nm", self.move_range_nm, "an integer >= 1 (the largest move per round, nm)")
         return self
+
+
+DAGGER_ROUNDS: dict[str, int] = {"via": 2, "metal": 4}
 
 
 def train_clips(layer: str) -> list[str]:
@@ -205,7 +212,7 @@ def _behaviour_cloning(cfg: TrainConfig, env: CamoOPCEnv, policy: CamoPolicy, ge
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.bc_lr)
     states: list[dict[str, np.ndarray]] = []
     labels: list[np.ndarray] = []
-    for r in range(cfg.bc_rounds):
+    for r in range(cfg.bc_rounds or 1):
         for e in range(cfg.bc_episodes):
             obs, _ = env.reset(seed=cfg.seed * 100_000 + r * 1000 + e)
             for t in range(cfg.horizon):
@@ -219,7 +226,7 @@ def _behaviour_cloning(cfg: TrainConfig, env: CamoOPCEnv, policy: CamoPolicy, ge
                 obs, _, done, _, _ = env.step(action)
                 if done:
                     break
-            report(progress, f"warm start round {r + 1}/{cfg.bc_rounds}: episode {e + 1}/{cfg.bc_episodes}",
+            report(progress, f"warm start round {r + 1}/{cfg.bc_rounds or 1}: episode {e + 1}/{cfg.bc_episodes}",
                    0.0)
         for epoch in range(cfg.bc_epochs):
             order = torch.randperm(len(states), generator=generator).tolist()
