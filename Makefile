@@ -1,11 +1,12 @@
 # Two commands do all the set-up: `make demo` and `make test` (each builds/refreshes .venv first).
+# Set-up is quiet (its log: .venv/setup.log); `make demo` prints the answer and its file paths only.
 .PHONY: setup demo test test-all eval-gate
 
 setup:
-	bash scripts/setup.sh
+	@bash scripts/setup.sh
 
 demo: setup
-	.venv/bin/chipcrew ask "How much faster is a W4A8 GEMM on MixPE than on an INT8 array for OPT-6.7B?"
+	@.venv/bin/chipcrew ask "How much faster is a W4A8 GEMM on MixPE than on an INT8 array for OPT-6.7B?"
 
 test: setup
 	.venv/bin/python -m pytest

@@ -1,7 +1,9 @@
 """The agent registry: every specialist the supervisor can route to, built from its module's ``AGENT``.
 
-To add a specialist, write ``agents/<name>.py`` exporting ``AGENT = AgentSpec(...)`` and list the module in
-``AGENT_MODULES``. Nothing else changes: the router, graph and CLI read the registry.
+To add a specialist, write ``agents/<name>.py`` (or a package ``agents/<name>/``, one module per method, as the
+hardware architect does) exporting ``AGENT = AgentSpec(...)`` and list it in ``AGENT_MODULES``. Nothing else
+changes: the router, graph and CLI read the registry. An agent imports only ``agents.base`` and the shared
+request parsing of ``agents.parsing``, never another agent.
 """
 
 from __future__ import annotations

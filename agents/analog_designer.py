@@ -10,9 +10,9 @@ The deterministic planner reads the circuit (OTA_XT_MAGICAL by default, or the 5
 ("weight of VO1M/VO1P 2.5", "VS=3"), the method, objective, budget, initial points, seeds, common-centroid
 pairs and symmetry; anything the request does not mention is left to the tool's defaults.
 
-LLANA needs an LLM at run time. ``run_optimize`` accepts the configured ``LLMClient`` as ``llm`` and adapts it
-to the tool's ``PromptFn`` (``prompt_fn``); called without one (the current ``ToolSpec.invoke``), LLANA runs
-its GP fallback and its answer says so.
+LLANA needs an LLM at run time. ``run_optimize`` accepts the configured ``LLMClient`` as ``llm`` and hands the
+tool its ``PromptFn`` and templates (built in ``chipcrew.llm.adapters``); called without one, LLANA runs its GP
+fallback and its answer says so.
 """
 
 from __future__ import annotations
@@ -20,21 +20,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel
-
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from chipcrew.llm.base import LLMClient, Message
+from agents.parsing import NUMBER, SEED, artifact_lines, counted, first_int, num, render_by_type, to_float
+from chipcrew.llm.adapters import llana_prompts, prompt_fn
+from chipcrew.llm.base import LLMClient
 from tools.analog.circuits import CIRCUIT_KNOBS
-from tools.analog.llana import PromptFn
 from tools.analog.optimize_tool import AnalogOptimizeArgs, AnalogOptimizeResult, run_analog_optimize
 from tools.analog.place_tool import AnalogPlaceArgs, AnalogPlaceResult, run_analog_place
 from tools.analog.simulate_tool import AnalogSimulateArgs, AnalogSimulateResult, run_analog_simulate
 from tools.common import ProgressFn
 
-__all__ = ("AGENT", "plan", "render", "prompt_fn", "run_optimize")
+__all__ = ("AGENT", "plan", "render", "run_optimize")
 
 _F = re.I
-_NUM = r"(\d+(?:\.\d+)?|\.\d+)"
 _OPTIMIZE = re.compile(
     r"\boptimi[sz]\w*|\bbayesian\b|\bBO\b|\bllana\b|\bturbo\b|\bsobol\b|\brandom\s+search\b|\bgp[\s-]?ei\b|"
     r"\bexpected\s+improvement\b|\btun(?:e|ing)\b|\bllm[\s-]+as[\s-]+(?:a\s+)?constraint|\bbudget\b|"
@@ -71,13 +69,12 @@ _NO_SYM = re.compile(r"\b(?:no|without)\s+symmetr\w*|\basymmetric(?:al)?\b|\bsym
 _CC = re.compile(r"\bcommon[\s-]*centroid\b", _F)
 _DEVICE = re.compile(r"\b(M\d+)\b", _F)
 _PLACEMENT_SEED = re.compile(r"\bplacement\s+seed\s*(?:of|=|:|is)?\s*(\d+)", _F)
-_SEED = re.compile(r"\bseed\s*(?:of|=|:|is)?\s*(\d+)", _F)
 _INIT = re.compile(r"\b(\d+)\s*(?:initial|init|warm[\s-]*start)\b", _F)
-_TOTAL = re.compile(r"\b(\d+)\s*(?:evaluations|evals|simulations)\b|\bbudget\s*(?:of|=|:|is)?\s*(\d+)", _F)
-_STEPS = re.compile(r"\b(\d+)\s*(?:trials|iterations|steps|bo\s+steps)\b", _F)
-_AREA = re.compile(rf"\barea\s*weight\s*(?:of|=|:|to|is)?\s*{_NUM}", _F)
-_BOUNDS = re.compile(rf"\bweights?\s+(?:between|from|in|within)\s*\[?\s*{_NUM}\s*(?:and|to|-|,)\s*{_NUM}", _F)
-_ALPHA = re.compile(rf"\balpha\s*(?:of|=|:|is)?\s*(-?{_NUM})", _F)
+_TOTAL = counted(r"evaluations|evals|simulations|budget")
+_STEPS = counted(r"trials|iterations|steps", qualifier="bo")
+_AREA = re.compile(rf"\barea\s*weight\s*(?:of|=|:|to|is)?\s*{NUMBER}", _F)
+_BOUNDS = re.compile(rf"\bweights?\s+(?:between|from|in|within)\s*\[?\s*{NUMBER}\s*(?:and|to|-|,)\s*{NUMBER}", _F)
+_ALPHA = re.compile(rf"\balpha\s*(?:of|=|:|is)?\s*(-?{NUMBER})", _F)
 _BOTH = re.compile(r"\bcmrr\b[^.?!]*\boffset\b|\boffset\b[^.?!]*\bcmrr\b", _F)
 
 
@@ -104,7 +101,7 @@ def _layout_args(text: str) -> dict[str, Any]:
         args["placement_seed"] = int(found[1])
     found = _AREA.search(text)
     if found:
-        args["area_weight"] = float(found[1])
+        args["area_weight"] = to_float(found[1])
     if _NO_SYM.search(text):
         args["symmetric"] = False
     if _CC.search(text):
@@ -123,15 +120,15 @@ def _net_weights(text: str, circuit: str) -> dict[str, float]:
             n = re.escape(net)
             alt = r"(?:/\w+)?"
             patterns = (
-                rf"\bweight\s+(?:of\s+)?(?:(?:the\s+)?net\s+)?{n}\b{alt}\s*(?:net\s*)?(?:=|:|to|of|at|is|as)?\s*{_NUM}",
-                rf"(?<![\w/]){n}\b{alt}\s*(?:net\s*)?(?:weight\s*)?(?:=|:|to|at|is)\s*{_NUM}",
-                rf"\b{n}\b{alt}\s+(?:net\s+)?weight\s*(?:of\s*)?{_NUM}",
-                rf"\bweight\s*(?:of\s*)?{_NUM}\s*(?:on|for)\s+(?:(?:the\s+)?net\s+)?{n}\b",
+                rf"\bweight\s+(?:of\s+)?(?:(?:the\s+)?net\s+)?{n}\b{alt}\s*(?:net\s*)?(?:=|:|to|of|at|is|as)?\s*{NUMBER}",
+                rf"(?<![\w/]){n}\b{alt}\s*(?:net\s*)?(?:weight\s*)?(?:=|:|to|at|is)\s*{NUMBER}",
+                rf"\b{n}\b{alt}\s+(?:net\s+)?weight\s*(?:of\s*)?{NUMBER}",
+                rf"\bweight\s*(?:of\s*)?{NUMBER}\s*(?:on|for)\s+(?:(?:the\s+)?net\s+)?{n}\b",
             )
             for pattern in patterns:
                 found = re.search(pattern, text, _F)
                 if found:
-                    out[knob] = float(found[1])
+                    out[knob] = to_float(found[1])
                     break
             if knob in out:
                 break
@@ -139,16 +136,12 @@ def _net_weights(text: str, circuit: str) -> dict[str, float]:
 
 
 def _simulate_args(text: str) -> dict[str, Any]:
-    args = _layout_args(text)
     if _SCHEMATIC.search(text) and not _POST.search(text):
-        args["layout"] = "schematic"
+        args = _layout_args(text)
         for key in ("placement_seed", "area_weight", "symmetric", "common_centroid"):
             args.pop(key, None)
-        return args
-    weights = _net_weights(text, args.get("circuit", "OTA_XT_MAGICAL"))
-    if weights:
-        args["net_weights"] = weights
-    return args
+        return args | {"layout": "schematic"}
+    return _place_args(text)
 
 
 def _place_args(text: str) -> dict[str, Any]:
@@ -172,96 +165,64 @@ def _optimize_args(text: str) -> dict[str, Any]:
     method = next((name for name, pattern in _METHODS if pattern.search(text)), None)
     if method:
         args["method"] = method
-    init, total, steps = _INIT.search(text), _TOTAL.search(text), _STEPS.search(text)
-    if init:
-        args["n_init"] = int(init[1])
-    if total:
-        args["budget"] = int(total[1] or total[2])
-    elif steps:
-        args["budget"] = int(steps[1]) + (int(init[1]) if init else 5)  # "5 initial points and 20 trials" = 25
-    found = _SEED.search(cleaned)
-    if found:
-        args["seed"] = int(found[1])
+    init, total, steps = first_int(text, _INIT), first_int(text, _TOTAL), first_int(text, _STEPS)
+    if init is not None:
+        args["n_init"] = init
+    if total is not None:
+        args["budget"] = total
+    elif steps is not None:
+        args["budget"] = steps + (init if init is not None else 5)  # "5 initial points and 20 trials" = 25
+    seed = first_int(cleaned, SEED)
+    if seed is not None:
+        args["seed"] = seed
     found = _BOUNDS.search(text)
     if found:
-        args["weight_min"], args["weight_max"] = sorted((float(found[1]), float(found[2])))
+        args["weight_min"], args["weight_max"] = sorted((to_float(found[1]), to_float(found[2])))
     found = _ALPHA.search(text)
     if found:
-        args["llana_alpha"] = float(found[1])
+        args["llana_alpha"] = to_float(found[1])
     return args
-
-
-def prompt_fn(client: LLMClient | None) -> PromptFn | None:
-    """Adapt the configured LLM to the tool's ``PromptFn``; None for no client or the ``none`` backend."""
-    if client is None or getattr(client, "name", "") == "none":
-        return None
-
-    def ask(prompt: str, *, schema: dict[str, Any] | None = None) -> str:
-        fields = (schema or {}).get("properties", {})
-        # a score is a few tokens; 13 knob values about 200; 13 ranges plus ties about 400
-        budget = 32 if "score" in fields else 1024 if "ranges" in fields else 384
-        return client.chat([Message(role="user", content=prompt)], json_schema=schema, max_tokens=budget).content
-
-    return ask
 
 
 def run_optimize(
     args: AnalogOptimizeArgs, progress: ProgressFn | None = None, llm: LLMClient | None = None
 ) -> AnalogOptimizeResult:
     """``run_analog_optimize`` with the configured LLM (when the caller passes one) behind LLANA's prompts."""
-    return run_analog_optimize(args, progress, llm=prompt_fn(llm))
+    ask = prompt_fn(llm)
+    return run_analog_optimize(args, progress, llm=ask, prompts=llana_prompts() if ask else None)
 
 
 # ----------------------------------------------------------------------------------------------- rendering
-
-
-def render(call: ToolCall, result: BaseModel) -> str:
-    """Markdown answer: the key numbers first (one line), then a table and the artefacts."""
-    if isinstance(result, AnalogSimulateResult):
-        return _render_simulate(result)
-    if isinstance(result, AnalogPlaceResult):
-        return _render_place(result)
-    if isinstance(result, AnalogOptimizeResult):
-        return _render_optimize(result)
-    raise TypeError(f"analog_designer cannot render a {type(result).__name__} (from {call.tool})")
-
-
-def _fmt(value: float | None, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
-    return "n/a" if value is None else f"{value * scale:,.{digits}f}{unit}"
 
 
 def _perf_rows(perf: Any) -> list[str]:
     return [
         "| metric | value |",
         "|---|---:|",
-        f"| open-loop differential gain Adm | {_fmt(perf.adm_db, unit=' dB')} |",
-        f"| common-mode gain Acm at 10 kHz | {_fmt(perf.acm_db, unit=' dB')} |",
-        f"| CMRR = Adm - (Acm - 6 dB) | {_fmt(perf.cmrr_db, unit=' dB')} |",
-        f"| input-referred offset (unity-gain feedback) | {_fmt(perf.offset_v, 1e3, 4, ' mV')} |",
-        f"| GBW (unity-gain frequency) | {_fmt(perf.gbw_hz, 1e-6, 1, ' MHz')} |",
-        f"| phase margin | {_fmt(perf.pm_deg, digits=1, unit=' deg')} |",
-        f"| supply current | {_fmt(perf.supply_a, 1e6, 1, ' uA')} |",
+        f"| open-loop differential gain Adm | {num(perf.adm_db, unit=' dB')} |",
+        f"| common-mode gain Acm at 10 kHz | {num(perf.acm_db, unit=' dB')} |",
+        f"| CMRR = Adm - (Acm - 6 dB) | {num(perf.cmrr_db, unit=' dB')} |",
+        f"| input-referred offset (unity-gain feedback) | {num(perf.offset_v, ',.4f', 1e3, ' mV')} |",
+        f"| GBW (unity-gain frequency) | {num(perf.gbw_hz, ',.1f', 1e-6, ' MHz')} |",
+        f"| phase margin | {num(perf.pm_deg, ',.1f', unit=' deg')} |",
+        f"| supply current | {num(perf.supply_a, ',.1f', 1e6, ' uA')} |",
     ]
-
-
-def _artifacts(artifacts: dict[str, str]) -> list[str]:
-    return [f"- {kind}: `{path}`" for kind, path in artifacts.items()]
 
 
 def _render_simulate(r: AnalogSimulateResult) -> str:
     where = "post-layout" if r.layout == "post_layout" else "schematic"
     if not r.converged:
         return "\n".join(
-            [f"**ngspice found no operating point** for the {where} {r.circuit}: {r.message}. No metric is reported.", "", *_artifacts(r.artifacts)]
+            [f"**ngspice found no operating point** for the {where} {r.circuit}: {r.message}. No metric is reported.", "", *artifact_lines(r.artifacts)]
         )
     p = r.performance
     lines = [
-        f"**{where.capitalize()} CMRR {_fmt(p.cmrr_db, unit=' dB')}, offset {_fmt(p.offset_v, 1e3, 4, ' mV')}** on "
-        f"{r.circuit} (gain {_fmt(p.adm_db, unit=' dB')}, GBW {_fmt(p.gbw_hz, 1e-6, 1, ' MHz')}, PM {_fmt(p.pm_deg, digits=1, unit=' deg')}).",
+        f"**{where.capitalize()} CMRR {num(p.cmrr_db, unit=' dB')}, offset {num(p.offset_v, ',.4f', 1e3, ' mV')}** on "
+        f"{r.circuit} (gain {num(p.adm_db, unit=' dB')}, GBW {num(p.gbw_hz, ',.1f', 1e-6, ' MHz')}, PM {num(p.pm_deg, ',.1f', unit=' deg')}).",
         "",
         *_perf_rows(p),
-        f"| LLANA CMRR score (-(CMRR-80)/80) | {_fmt(r.cmrr_score, digits=4)} |",
-        f"| LLANA offset score ((abs(Vos)-1mV)/1mV) | {_fmt(r.offset_score, digits=4)} |",
+        f"| LLANA CMRR score (-(CMRR-80)/80) | {num(r.cmrr_score, ',.4f')} |",
+        f"| LLANA offset score ((abs(Vos)-1mV)/1mV) | {num(r.offset_score, ',.4f')} |",
     ]
     if r.area_um2 is not None:
         lines.append(f"| layout area | {r.area_um2:,.0f} um^2 |")
@@ -272,7 +233,7 @@ def _render_simulate(r: AnalogSimulateResult) -> str:
         worst = sorted(r.pair_dvth_mv.items(), key=lambda kv: -abs(kv[1]))[:3]
         lines += ["", "Largest pair threshold mismatch from the layout: " + ", ".join(f"{k} {v:+.3f} mV" for k, v in worst) + "."]
     lines += ["", f"ngspice {r.versions.get('ngspice', '?')} took {r.sim_seconds:.2f} s; {r.wire_resistors} wire/via resistors stamped.", ""]
-    lines += _artifacts(r.artifacts)
+    lines += artifact_lines(r.artifacts)
     return "\n".join(lines)
 
 
@@ -297,7 +258,7 @@ def _render_place(r: AnalogPlaceResult) -> str:
     if r.pair_dvth_mv:
         lines += ["", "| symmetric pair | dVth (mV) |", "|---|---:|"]
         lines += [f"| {k} | {v:+.4f} |" for k, v in r.pair_dvth_mv.items()]
-    return "\n".join(lines + ["", *_artifacts(r.artifacts)])
+    return "\n".join(lines + ["", *artifact_lines(r.artifacts)])
 
 
 def _render_optimize(r: AnalogOptimizeResult) -> str:
@@ -305,8 +266,8 @@ def _render_optimize(r: AnalogOptimizeResult) -> str:
         return f"**No evaluation of {r.circuit} converged** in {r.evaluations} tries ({r.method}); nothing to report."
     p = r.best_performance
     lines = [
-        f"**{r.method} reached score {r.best_score:.4f} ({r.objective}) on {r.circuit}: CMRR {_fmt(p.cmrr_db, unit=' dB')}, "
-        f"offset {_fmt(p.offset_v, 1e3, 4, ' mV')}** in {r.evaluations} evaluations"
+        f"**{r.method} reached score {r.best_score:.4f} ({r.objective}) on {r.circuit}: CMRR {num(p.cmrr_db, unit=' dB')}, "
+        f"offset {num(p.offset_v, ',.4f', 1e3, ' mV')}** in {r.evaluations} evaluations"
         + (f" (best of the initial design: {r.initial_best:.4f})." if r.initial_best is not None else "."),
         "",
         *_perf_rows(p),
@@ -321,8 +282,14 @@ def _render_optimize(r: AnalogOptimizeResult) -> str:
     if r.llm:
         lines.append("LLM: " + ", ".join(f"{k} {v:g}" for k, v in r.llm.items()) + ".")
     lines += [f"Note: {n}" for n in r.notes]
-    return "\n".join(lines + ["", *_artifacts(r.artifacts)])
+    return "\n".join(lines + ["", *artifact_lines(r.artifacts)])
 
+
+render = render_by_type(
+    "analog_designer",
+    {AnalogSimulateResult: _render_simulate, AnalogPlaceResult: _render_place, AnalogOptimizeResult: _render_optimize},
+)
+"""Markdown answer: the key numbers first (one line), then a table and the artefacts."""
 
 AGENT = AgentSpec(
     name="analog_designer",

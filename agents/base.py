@@ -6,12 +6,13 @@ The supervisor is built from these specs alone; there is no per-agent code anywh
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-from tools.common import ProgressFn
+from tools.common import ProgressFn, RunContext, use_context
 
 __all__ = ("ToolSpec", "ToolCall", "AgentSpec", "Planner", "Renderer")
 
@@ -27,12 +28,16 @@ class ToolSpec:
     wants_llm: bool = False
     """``run`` also takes ``llm=`` (the configured client, or None), e.g. LLANA's LLM-in-the-loop optimiser."""
 
-    def invoke(self, args: dict[str, Any], progress: ProgressFn | None = None, llm: Any = None) -> BaseModel:
-        """Validate ``args`` against the tool's model and run it."""
+    def invoke(
+        self, args: dict[str, Any], progress: ProgressFn | None = None, llm: Any = None, ctx: RunContext | None = None
+    ) -> BaseModel:
+        """Validate ``args`` against the tool's model and run it, in the run context ``ctx`` when one is given
+        (set here, in the thread that runs the tool, so it holds wherever the caller schedules the call)."""
         model = self.args_model.model_validate(args)
-        if self.wants_llm:
-            return self.run(model, progress=progress, llm=llm)
-        return self.run(model, progress=progress)
+        with use_context(ctx) if ctx is not None else nullcontext():
+            if self.wants_llm:
+                return self.run(model, progress=progress, llm=llm)
+            return self.run(model, progress=progress)
 
 
 class ToolCall(BaseModel):

@@ -18,9 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel
-
 from agents.base import AgentSpec, ToolCall, ToolSpec
+from agents.parsing import quoted, render_by_type, rooted_paths
 from tools.docqa import (
     DocQAAnswerArgs,
     DocQAAnswerResult,
@@ -39,7 +38,6 @@ from tools.docqa import (
 __all__ = ("AGENT", "plan", "render")
 
 _I = re.I
-_PATH = re.compile(r"""["'`]([^"'`]+)["'`]|(?<![\w-])((?:~|\.{1,2})?/[\w.~/-]+)""")
 _INGEST = re.compile(r"\b(?:ingest|index|re-?index|add|load|import)\b", _I)
 _FOLDER_WORD = re.compile(r"\b(?:folder|directory|dir|docs?|documentation|markdown|files?)\b", _I)
 _STATS = re.compile(
@@ -94,11 +92,8 @@ def plan(request: str) -> ToolCall:
 
 
 def _path(text: str) -> str | None:
-    for m in _PATH.finditer(text):
-        candidate = m.group(1) or m.group(2)
-        if candidate and "/" in candidate:
-            return candidate
-    return None
+    """The folder to ingest: a quoted string with a slash, else the first rooted path."""
+    return next((q for q in quoted(text) if "/" in q), None) or next(iter(rooted_paths(text)), None)
 
 
 def _common_args(text: str) -> dict[str, Any]:
@@ -115,26 +110,13 @@ def _common_args(text: str) -> dict[str, Any]:
     return args
 
 
-def render(call: ToolCall, result: BaseModel) -> str:
-    """Markdown: the answer with its citations first, then a short table of what was retrieved."""
-    if isinstance(result, DocQAAnswerResult):
-        return _render_answer(result)
-    if isinstance(result, DocQASearchResult):
-        return _render_search(result)
-    if isinstance(result, DocQAIngestResult):
-        return _render_ingest(result)
-    if isinstance(result, DocQAStatsResult):
-        return _render_stats(result)
-    raise TypeError(f"eda_doc_qa cannot render a {type(result).__name__} (from {call.tool})")
-
-
 def _setup(r: DocQAAnswerResult | DocQASearchResult) -> str:
     rerank = ", reranked" if r.reranked else ""
     return f"{r.corpus} docs, {r.embedder} embedder{rerank}, retrieval {r.search_ms:.0f} ms"
 
 
 def _render_answer(r: DocQAAnswerResult) -> str:
-    lines = [r.markdown, "", f"| # | retrieved section | source |", "|---:|---|---|"]
+    lines = [r.markdown, "", "| # | retrieved section | source |", "|---:|---|---|"]
     lines += [f"| {h.rank} | {h.heading} (`{h.chunk_id}`) | {h.source} |" for h in r.hits[:3]]
     lines += ["", f"_Extractive answer from the documentation ({_setup(r)}); only cited text is used._"]
     return "\n".join(lines)
@@ -181,6 +163,17 @@ def _render_stats(r: DocQAStatsResult) -> str:
     lines += ["", f"Fine-tuned embedder: {tuned}. Rerankers: {', '.join(r.rerankers) or 'none'}."]
     return "\n".join(lines)
 
+
+render = render_by_type(
+    "eda_doc_qa",
+    {
+        DocQAAnswerResult: _render_answer,
+        DocQASearchResult: _render_search,
+        DocQAIngestResult: _render_ingest,
+        DocQAStatsResult: _render_stats,
+    },
+)
+"""Markdown: the answer with its citations first, then a short table of what was retrieved."""
 
 AGENT = AgentSpec(
     name="eda_doc_qa",

@@ -19,9 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel
-
 from agents.base import AgentSpec, ToolCall, ToolSpec
+from agents.parsing import SEED, counted, device, num, put_int, render_by_type, rooted_paths
 from tools.compress.blocks_tool import (
     PruneBlocksArgs,
     PruneBlocksResult,
@@ -31,7 +30,7 @@ from tools.compress.blocks_tool import (
     run_score_blocks,
 )
 from tools.compress.evaluate_tool import EvaluateModelArgs, EvaluateModelResult, run_evaluate_model
-from tools.compress.quality import ModelQuality
+from tools.compress.args import ModelQuality
 from tools.compress.structured_tool import PruneStructuredArgs, PruneStructuredResult, run_prune_structured
 from tools.compress.tokens_tool import CompressTokensArgs, CompressTokensResult, run_compress_tokens
 
@@ -70,16 +69,13 @@ _WORD_FRACTION = {
     "a tenth": 0.1,
 }
 _BLOCK_COUNT = re.compile(rf"\b(\d+)\s+(?:of\s+(?:the|its)\s+\d+\s+)?(?:transformer\s+|decoder\s+)?{_BLOCK_WORD}\b", _I)
-_PATH = re.compile(r"(?<![\w/])((?:~|\.{1,2})?/[\w.+@-]+(?:/[\w.+@-]+)*/?)")
-_SEED = re.compile(r"\bseed\s*(?:of|=|:|is)?\s*(\d+)\b", _I)
 _BUDGET = re.compile(r"\b(\d+)\s*(?:/\s*576\s*)?(?:visual\s+|vision\s+|image\s+)?tokens?\b", _I)
 _BUDGET_LIST = re.compile(
     r"\b(\d+)(?:\s*,\s*(\d+))?(?:\s*,?\s*(?:and|or)\s*(\d+))?\s*(?:visual\s+|vision\s+)?tokens\b", _I
 )
 _LAYER = re.compile(r"\b(?:at|after|in)\s+(?:layer|block)\s+(\d+)\b", _I)
 _EVAL_TOKENS = re.compile(r"\b(\d+)\s*(k)?\s+(?:held[\s-]*out\s+)?tokens\b", _I)
-_GPU = re.compile(r"\b(?:gpu|cuda)\b", _I)
-_EPOCHS = re.compile(r"\b(\d+)\s+(?:training\s+)?epochs?\b", _I)
+_EPOCHS = counted(r"epochs?", qualifier="training")
 
 
 def plan(request: str) -> ToolCall:
@@ -110,14 +106,12 @@ def _only_scoring(text: str) -> bool:
 def _common(text: str) -> dict[str, Any]:
     """Model and corpus paths, seed and device."""
     out: dict[str, Any] = {}
-    for path in _PATH.findall(text):
-        key = "corpus" if re.search(r"\.(?:txt|jsonl)/?$", path) else "model"
-        out.setdefault(key, path.rstrip("/") if len(path) > 1 else path)
-    seed = _SEED.search(text)
-    if seed:
-        out["seed"] = int(seed[1])
-    if _GPU.search(text):
-        out["device"] = "cuda"
+    for path in rooted_paths(text):
+        out.setdefault("corpus" if path.endswith((".txt", ".jsonl")) else "model", path)
+    put_int(out, "seed", text, SEED)
+    where = device(text)
+    if where:
+        out["device"] = where
     return out
 
 
@@ -188,9 +182,7 @@ def _eval_args(text: str) -> dict[str, Any]:
 
 def _token_args(text: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
-    seed = _SEED.search(text)
-    if seed:
-        args["seed"] = int(seed[1])
+    put_int(args, "seed", text, SEED)
     named = [
         m for m in ("visionzip", "random", "uniform") if re.search(m if m != "visionzip" else r"vision\s*zip", text, _I)
     ]
@@ -206,28 +198,8 @@ def _token_args(text: str) -> dict[str, Any]:
     layer = _LAYER.search(text)
     if layer:
         args["layer"] = int(layer[1])
-    epochs = _EPOCHS.search(text)
-    if epochs:
-        args["epochs"] = int(epochs[1])
+    put_int(args, "epochs", text, _EPOCHS)
     return args
-
-
-def render(call: ToolCall, result: BaseModel) -> str:
-    """Markdown answer: the key finding first (one line), then a table and the artefacts."""
-    for kind, fn in (
-        (PruneBlocksResult, _render_blocks),
-        (PruneStructuredResult, _render_structured),
-        (ScoreBlocksResult, _render_scores),
-        (EvaluateModelResult, _render_eval),
-        (CompressTokensResult, _render_tokens),
-    ):
-        if isinstance(result, kind):
-            return fn(result)
-    raise TypeError(f"model_compressor cannot render a {type(result).__name__} (from {call.tool})")
-
-
-def _num(value: float | None, fmt: str = ".2f") -> str:
-    return "–" if value is None else format(value, fmt)
 
 
 def _quality_rows(pairs: list[tuple[str, ModelQuality | None]]) -> list[str]:
@@ -238,8 +210,8 @@ def _quality_rows(pairs: list[tuple[str, ModelQuality | None]]) -> list[str]:
     for name, q in pairs:
         if q is not None:
             lines.append(
-                f"| {name} | {q.blocks} | {q.params / 1e6:.1f} | {_num(q.perplexity)} | {_num(q.cloze_acc)} "
-                f"| {_num(q.next_sentence_acc)} | {_num(q.latency_ms, '.0f')} |"
+                f"| {name} | {q.blocks} | {q.params / 1e6:.1f} | {num(q.perplexity)} | {num(q.cloze_acc)} "
+                f"| {num(q.next_sentence_acc)} | {num(q.latency_ms, '.0f')} |"
             )
     return lines
 
@@ -300,7 +272,7 @@ def _render_scores(r: ScoreBlocksResult) -> str:
 def _render_eval(r: EvaluateModelResult) -> str:
     q = r.quality
     lines = [
-        f"**{r.model}: held-out perplexity {_num(q.perplexity)}**, {q.params / 1e6:.1f} M parameters "
+        f"**{r.model}: held-out perplexity {num(q.perplexity)}**, {q.params / 1e6:.1f} M parameters "
         f"({q.size_mb:.0f} MiB in fp32).",
         "",
     ]
@@ -334,6 +306,18 @@ def _render_tokens(r: CompressTokensResult) -> str:
     ]
     return "\n".join(lines)
 
+
+render = render_by_type(
+    "model_compressor",
+    {
+        PruneBlocksResult: _render_blocks,
+        PruneStructuredResult: _render_structured,
+        ScoreBlocksResult: _render_scores,
+        EvaluateModelResult: _render_eval,
+        CompressTokensResult: _render_tokens,
+    },
+)
+"""Markdown answer: the key finding first (one line), then a table and the artefacts."""
 
 AGENT = AgentSpec(
     name="model_compressor",

@@ -16,9 +16,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel
-
 from agents.base import AgentSpec, ToolCall, ToolSpec
+from agents.parsing import (
+    SEED,
+    artifact_lines,
+    counted,
+    device,
+    file_pattern,
+    first_int,
+    first_match,
+    out_dir,
+    put_int,
+    render_by_type,
+)
 from tools.common import ChipCrewError
 from tools.litho.clips import list_clips
 from tools.litho.evaluate_tool import LithoEvaluateArgs, LithoEvaluateResult, run_litho_evaluate
@@ -36,24 +46,20 @@ _ICCAD = (
 )
 _VIA_NAME = re.compile(r"\baes_via1__\d+_\d+\b", _F)
 _CONTACT_NAME = re.compile(r"\b[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
-_FILE = re.compile(r"(?:^|\s)((?:[\w.~-]*/)*[\w.~-]+\.(glp|gds|oas|npy|png))\b", _F)
+_FILE = file_pattern("glp", "gds", "oas", "npy", "png")
 _METHODS = (
     ("camo", re.compile(r"\bcamo\b|reinforcement[\s-]+learn\w*|\brl\b|\bppo\b", _F)),
     ("mbopc", re.compile(r"\bmb[\s-]?opc\b|model[\s-]based|rule[\s-]based|epe[\s-]feedback|conventional\s+opc|simple\s*opc", _F)),
     ("ilt", re.compile(r"\bilt\b|inverse\s+litho\w*|pixel[\s-]*(?:based\s+)?(?:ilt|opt\w*|mask)|simple\s*ilt|openilt", _F)),
     ("diffopc", re.compile(r"diff[\s-]?opc|differentiable|edge[\s-]based|gradient[\s-]based\s+edge", _F)),
 )
-_ITER = re.compile(r"\b(\d+)\s*(?:iterations?|iters?|steps?|epochs?|rounds?)\b|\biterations?\s*(?:=|:|of)?\s*(\d+)\b", _F)
+_ITERATIONS = counted(r"iterations?|iters?|steps?|epochs?|rounds?")
 _SEGMENT = (
     re.compile(r"\b(\d+)\s*-?\s*nm\s+(?:segments?|fragments?|fragmentation)\b", _F),
     re.compile(r"\bseg(?:ment)?(?:[\s_-]*length)?\s*(?:of|=|:|is)?\s*(\d+)\s*(?:nm)?\b", _F),
 )
-_SEED = re.compile(r"\bseed\s*(?:of|=|:|is)?\s*(\d+)\b", _F)
 _INCLUSIVE = re.compile(r"\binclusive\b|\bcv2\b|fillpoly|openilt[\s-]+(?:raster|convention)", _F)
 _EXACT = re.compile(r"\bexact\s+raster|\braster\s*(?:=|:)?\s*exact\b|\bexact\s+convention", _F)
-_CUDA = re.compile(r"\bcuda\b|\bgpu\b", _F)
-_CPU = re.compile(r"\bon\s+(?:the\s+)?cpu\b|\bcpu\s+only\b|\bdevice\s*=?\s*cpu\b", _F)
-_OUT = re.compile(r"(?:--out|out_dir|(?:save|write|put)\s+(?:it\s+|them\s+|the\s+\w+\s+)?(?:to|in|into))\s*=?\s*([\w./~-]+/?)", _F)
 _LIST = re.compile(r"\b(?:list|which|what|show|available|how\s+many)\b.*\bclips?\b|\bclips?\b.*\b(?:available|are\s+there)\b", _F)
 _EVALUATE = re.compile(r"\b(?:evaluate|score|check|grade|rate|measure|assess)\b", _F)
 _OPTIMIZE = re.compile(
@@ -77,42 +83,44 @@ _VIA_INDEX = re.compile(
     rf"\b({'|'.join(_ORDINALS)})\s+via\b",
     _F,
 )
+_ONE_CLIP = re.compile(r"\b(?:the|a|one|this|that)\s+(?:\w+\s+){1,2}clip\b(?!s)", _F)
 _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
 
 
 def plan(request: str) -> ToolCall:
     """Pick the tool from the request's intent, then fill only the arguments it mentions.
 
-    Order: a mask file to score -> ``opc_evaluate``; a listing question -> ``opc_list_clips``; an
-    optimisation word or method name -> ``opc_optimize``; a simulation/print word -> ``opc_simulate``;
-    otherwise ``opc_optimize`` (the agent's main job).
+    Order: a listing question, or a request that names no clip (every other tool needs one) ->
+    ``opc_list_clips``, so that the answer shows the names to choose from; a mask file to score ->
+    ``opc_evaluate``; an optimisation word or method name -> ``opc_optimize``; a simulation/print word ->
+    ``opc_simulate``; otherwise ``opc_optimize`` (the agent's main job). "The via clip" (one clip of a suite,
+    none named) is the suite's first clip.
     """
     files = [(m[1], m[2].lower()) for m in _FILE.finditer(request)]
     masks = [path for path, ext in files if ext in ("npy", "png") or (ext in ("gds", "oas") and _EVALUATE.search(request))]
     words = _FILE.sub(" ", request)  # names inside paths are not clip names
+    suite = next((name for name, pat in _SUITES if pat.search(words)), None)
     clip = _clip(words, [path for path, ext in files if path not in masks])
-    if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):
-        args: dict[str, Any] = {"mask": masks[0]}
-        if clip:
-            args["clip"] = clip
-        return ToolCall(tool="opc_evaluate", args=args | _common(words))
-    if _LIST.search(words) and not clip:
-        suite = next((name for name, pat in _SUITES if pat.search(words)), None)
+    if clip is None and suite and _ONE_CLIP.search(words) and not _LIST.search(words):
+        clip = _clip_of_suite(suite, 1)
+    if clip is None:
         return ToolCall(tool="opc_list_clips", args={"suite": suite} if suite else {})
+    if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):
+        return ToolCall(tool="opc_evaluate", args={"mask": masks[0], "clip": clip} | _common(words))
     method = _method(words)
     simulate = _AS_DRAWN.search(words) or (_SIMULATE.search(words) and not _OPTIMIZE.search(words))
     if method is None and simulate:
-        args = {"clip": clip} if clip else {}
+        args = {"clip": clip}
         corner = next((name for name, pat in _CORNERS if pat.search(words)), None)
         if corner:
             args["corner"] = corner
         return ToolCall(tool="opc_simulate", args=args | _common(words))
-    args = {"clip": clip} if clip else {}
+    args = {"clip": clip}
     if method:
         args["method"] = method
-    _put_int(args, "iterations", words, _ITER)
-    _put_int(args, "segment_length_nm", words, *_SEGMENT)
-    _put_int(args, "seed", words, _SEED)
+    put_int(args, "iterations", words, _ITERATIONS)
+    put_int(args, "segment_length_nm", words, *_SEGMENT)
+    put_int(args, "seed", words, SEED)
     return ToolCall(tool="opc_optimize", args=args | _common(words))
 
 
@@ -121,25 +129,21 @@ def _clip(text: str, paths: list[str]) -> str | None:
     layouts = [p for p in paths if p.lower().endswith((".glp", ".gds", ".oas"))]
     if layouts:
         return layouts[0]
-    for pattern in (_VIA_NAME, _CONTACT_NAME):
-        found = pattern.search(text)
-        if found:
-            return found[0]
+    named = first_match(text, _VIA_NAME, _CONTACT_NAME)
+    if named:
+        return named[0]
     via = _VIA_INDEX.search(text)
     if via:
         index = int(via[1] or via[2]) if (via[1] or via[2]) else _ORDINALS.index(via[3].lower()) + 1
-        return _via_by_index(index)
-    for pattern in _ICCAD:
-        found = pattern.search(text)
-        if found:
-            return f"M1_test{int(found[1])}"
-    return None
+        return _clip_of_suite("via", index)
+    case = first_int(text, *_ICCAD)
+    return None if case is None else f"M1_test{case}"
 
 
-def _via_by_index(index: int) -> str | None:
-    """The ``index``-th (1-based) via clip in sorted order, if the data is there."""
+def _clip_of_suite(suite: str, index: int) -> str | None:
+    """The ``index``-th (1-based) clip of ``suite`` in sorted order, if the data is there."""
     try:
-        names = list_clips("via")
+        names = list_clips(suite)  # type: ignore[arg-type]
     except ChipCrewError:
         return None
     return names[index - 1] if 1 <= index <= len(names) else None
@@ -157,38 +161,16 @@ def _common(text: str) -> dict[str, Any]:
         out["raster"] = "inclusive"
     elif _EXACT.search(text):
         out["raster"] = "exact"
-    if _CUDA.search(text):
-        out["device"] = "cuda"
-    elif _CPU.search(text):
-        out["device"] = "cpu"
-    folder = _OUT.search(text)
+    where = device(text)
+    if where:
+        out["device"] = where
+    folder = out_dir(text)
     if folder:
-        out["out_dir"] = folder[1]
+        out["out_dir"] = folder
     return out
 
 
-def _put_int(args: dict[str, Any], key: str, text: str, *patterns: re.Pattern[str]) -> None:
-    for pattern in patterns:
-        found = pattern.search(text)
-        if found:
-            args[key] = int(next(g for g in found.groups() if g))
-            return
-
-
 _METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC", "camo": "CAMO (RL)"}
-
-
-def render(call: ToolCall, result: BaseModel) -> str:
-    """Markdown answer: the key numbers first (one line), then a table and the artefact paths."""
-    if isinstance(result, OPCOptimizeResult):
-        return _render_optimize(result)
-    if isinstance(result, LithoSimulateResult):
-        return _render_simulate(result)
-    if isinstance(result, LithoEvaluateResult):
-        return _render_evaluate(result)
-    if isinstance(result, OPCListClipsResult):
-        return f"**{result.count} {result.suite} clips:** " + ", ".join(result.clips)
-    raise TypeError(f"opc_engineer cannot render a {type(result).__name__} (from {call.tool})")
 
 
 def _metric_rows(rows: list[tuple[str, MaskMetrics]]) -> list[str]:
@@ -219,7 +201,7 @@ def _render_optimize(r: OPCOptimizeResult) -> str:
         + f"; seed {r.seed}; total {r.seconds:.1f} s.",
         "",
     ]
-    lines += [f"- {kind}: `{path}`" for kind, path in r.artifacts.items()]
+    lines += artifact_lines(r.artifacts)
     return "\n".join(lines)
 
 
@@ -237,7 +219,7 @@ def _render_simulate(r: LithoSimulateResult) -> str:
         f"Simulation {r.seconds:.2f} s on {r.device} (engine setup {r.setup_seconds:.1f} s).",
         "",
     ]
-    lines += [f"- {kind}: `{path}`" for kind, path in r.artifacts.items()]
+    lines += artifact_lines(r.artifacts)
     return "\n".join(lines)
 
 
@@ -250,9 +232,24 @@ def _render_evaluate(r: LithoEvaluateResult) -> str:
         *_metric_rows([("mask", m)]),
         "",
     ]
-    lines += [f"- {kind}: `{path}`" for kind, path in r.artifacts.items()]
+    lines += artifact_lines(r.artifacts)
     return "\n".join(lines)
 
+
+def _render_clips(r: OPCListClipsResult) -> str:
+    return f"**{r.count} {r.suite} clips:** " + ", ".join(r.clips)
+
+
+render = render_by_type(
+    "opc_engineer",
+    {
+        OPCOptimizeResult: _render_optimize,
+        LithoSimulateResult: _render_simulate,
+        LithoEvaluateResult: _render_evaluate,
+        OPCListClipsResult: _render_clips,
+    },
+)
+"""Markdown answer: the key numbers first (one line), then a table and the artefact paths."""
 
 AGENT = AgentSpec(
     name="opc_engineer",

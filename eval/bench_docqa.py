@@ -7,22 +7,20 @@ shipped docs only; the questions are read for scoring and for one check, that no
 question (such rows would be excluded from training and counted in the report). The fusion weights, RM3
 feedback and the embedder's fine-tuning recipe were chosen on the development set of ``eval/dev_docqa.py``.
 
-Run: ``python -m eval.bench_docqa --out DIR`` or ``chipcrew bench docqa --suite ord-qa --out DIR --json``.
+Run: ``chipcrew bench docqa --suite ord-qa --out DIR [--json]``.
 Writes ``DIR/bench_docqa.json`` and ``DIR/bench_docqa.md``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tools.common import ProgressFn, report, shared_data_dir
 from tools.docqa.metrics import corpus_bleu, recall_at_k, reciprocal_rank, rouge_l
@@ -43,11 +41,12 @@ __all__ = (
     "BenchConfig",
     "RAG_EDA",
     "to_markdown",
-    "main",
+    "Suite",
 )
 
 NAME = "docqa"
 DESCRIPTION = "Doc QA on ORD-QA: recall@k, MRR, BLEU/ROUGE-L, latency; dense/bm25/hybrid/fine-tuned/reranked ablation"
+Suite = Literal["ord-qa"]
 
 KS = (1, 5, 10, 20)
 CATEGORIES = ("functionality", "vlsi_flow", "gui&installation&test")
@@ -293,26 +292,3 @@ def to_markdown(payload: dict[str, Any]) -> str:
         f"{hold['csv_rows_repeating_a_question']} CSV rows repeated a question and were excluded.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--retriever", choices=("dense", "bm25", "hybrid"), default="hybrid")
-    parser.add_argument("--embedder", choices=("base", "finetuned"), default="finetuned")
-    parser.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--no-ablation", action="store_true")
-    parser.add_argument("--json", action="store_true", help="print the JSON instead of the markdown table")
-    ns = parser.parse_args(argv)
-    payload = run_bench(
-        ns.out,
-        config=BenchConfig(ns.retriever, ns.embedder, ns.rerank),
-        ablation=not ns.no_ablation,
-        log=lambda m: print(m, file=sys.stderr),
-    )
-    print(json.dumps(payload, indent=2) if ns.json else to_markdown(payload))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

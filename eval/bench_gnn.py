@@ -1,6 +1,6 @@
 """Benchmark of the GNNavigator tools: chosen configurations vs the default, the model's error, search cost.
 
-Run: ``python -m eval.bench_gnn --out DIR [--quick]`` (quick: a few minutes on a shared 2-core CPU; full:
+Run: ``chipcrew bench gnn --out DIR [--quick]`` (quick: a few minutes on a shared 2-core CPU; full:
 about a quarter of an hour). Sections:
 
 1. **explore**: model-guided search against random search at the same number of real runs, from the default
@@ -20,29 +20,34 @@ orientation only: no code, data pipeline or hardware of the paper is shared with
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
-from tools.common import run_dir
-from tools.hw.gnn_config import DesignSpace, GNNConfig
-from tools.hw.gnn_explore import GNNExploreArgs, run_gnn_explore
-from tools.hw.gnn_graphs import load_graph
-from tools.hw.gnn_perfmodel import PerfModel, relative_errors
-from tools.hw.gnn_profile import GNNProfileArgs, Profiler, run_gnn_profile
-from tools.hw.gnn_train import TrainSettings
+from tools.gnn.config import DesignSpace, GNNConfig
+from tools.gnn.explore import GNNExploreArgs, run_gnn_explore
+from tools.gnn.graphs import load_graph
+from tools.gnn.perfmodel import PerfModel, relative_errors
+from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
+from tools.gnn.profiler import Profiler
+from tools.gnn.runs import TrainSettings
 
-__all__ = ("NAME", "DESCRIPTION", "PAPER", "run_bench", "to_markdown", "main")
+__all__ = ("NAME", "DESCRIPTION", "PAPER", "Graph", "Section", "Priority", "Clock", "run_bench", "to_markdown")
 
 NAME = "gnn"
 DESCRIPTION = "GNNavigator: GNN training-config search with a gray-box model vs the default config and random search."
 PAPER = {"speedup": 3.1, "memory_reduction": 0.449, "source": "GNNavigator, DAC 2024 (arXiv 2404.09544), abstract"}
 Progress = Callable[[str, float], None] | None
+Graph = Literal["digits", "sbm"]
+Section = Literal["explore", "scaling", "memory"]
+Priority = GNNExploreArgs.model_fields["priority"].annotation
+"""The search's Literal of priorities: what the chosen configuration optimises."""
+Clock = TrainSettings.model_fields["clock"].annotation
+"""The profiler's Literal of clocks: CPU seconds (reproducible on a shared machine) or wall seconds."""
 
 
 def _explore_cases(quick: bool, graphs: list[str] | None, runs: int | None, repeats: int | None,
@@ -248,29 +253,3 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines += ["", f"Memory guard: `{g['config']}` on a {g['nodes']:,}-node power-law graph, predicted "
                       f"{g['predicted_peak_mb']:,.0f} MiB against a {g['budget_mb']:,.0f} MiB budget: **{verdict}**."]
     return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="Folder for bench_gnn.json and the plots.")
-    parser.add_argument("--quick", action="store_true", help="Digits only, fewer runs (a few minutes).")
-    parser.add_argument("--graphs", nargs="*", choices=["digits", "sbm"], default=None)
-    parser.add_argument("--runs", type=int, default=None, help="Real runs per search.")
-    parser.add_argument("--random-repeats", type=int, default=None)
-    parser.add_argument("--priority", choices=["fastest", "least_memory", "balanced"], default=None,
-                        help="One priority for every graph (default: fastest, plus least_memory on digits in full).")
-    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
-    parser.add_argument("--sections", nargs="*", choices=["explore", "scaling", "memory"], default=None)
-    parser.add_argument("--json", action="store_true", help="Print the result JSON instead of the tables.")
-    args = parser.parse_args()
-    out = args.out or run_dir(None, "bench_gnn")
-    result = run_bench(out, quick=args.quick, graphs=args.graphs, runs=args.runs, random_repeats=args.random_repeats,
-                       priority=args.priority, clock=args.clock, sections=args.sections,
-                       progress=None if args.json else lambda m, f: print(f"[{f:4.0%}] {m}", flush=True))
-    print(json.dumps(result, indent=2, default=str) if args.json else to_markdown(result))
-    if not args.json:
-        print(f"\nwrote {out / 'bench_gnn.json'}")
-
-
-if __name__ == "__main__":
-    main()

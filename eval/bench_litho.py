@@ -6,12 +6,11 @@ Measures, on one clip with mask = target:
   pays for (mask spectrum, intensity at 512, forward + backward of a 512 loss, three corners at 2048);
 * sanity: L2 / PV band of the unoptimised print against the values in shared/data/iccad13/README.md.
 
-Run:  python eval/bench_litho.py [--clip M1_test1] [--repeats 5] [--out eval/results/bench_litho.json]
+Run:  chipcrew bench litho [--clip M1_test1] [--repeats 5] [--out DIR]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import statistics
@@ -133,35 +132,28 @@ def to_markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_bench(out_dir: Path, quick: bool = False, progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
-    """The benchmark protocol of ``chipcrew bench``: quick = fewer repeats and no float64 check."""
+def run_bench(
+    out_dir: Path,
+    quick: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+    clip: str = "M1_test1",
+    repeats: int | None = None,
+    device: str = "auto",
+    threads: int | None = None,
+    float64: bool | None = None,
+) -> dict[str, Any]:
+    """The benchmark protocol of ``chipcrew bench``: quick = 2 repeats and no float64 check (unless asked).
+
+    Args:
+        threads: torch CPU threads for the run (the dev machine has 2 cores); default: torch's own.
+    """
     if progress:
         progress("litho engine", 0.0)
-    res = run("M1_test1", 2 if quick else 5, resolve_device("auto"), float64=not quick)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    res = run(clip, repeats or (2 if quick else 5), resolve_device(device), not quick if float64 is None else float64)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "bench_litho.json").write_text(json.dumps(res, indent=2) + "\n")
     if progress:
         progress("litho engine", 1.0)
     return res
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip", default="M1_test1")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the dev machine has 2 cores)")
-    parser.add_argument("--skip-float64", action="store_true", help="skip the float64 exactness check (~10 s)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_litho.json"))
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    res = run(args.clip, args.repeats, resolve_device(args.device), not args.skip_float64)
-    print(to_markdown(res))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"written {out}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Benchmark of the MixPE tools: the performance model against the authors' simulator, and the GEMM check.
 
-Run: ``python -m eval.bench_mixpe [--out DIR]`` (a few seconds on a CPU). Prints two tables and
+Run: ``chipcrew bench mixpe [--out DIR]`` (a few seconds on a CPU). Prints two tables and
 writes a JSON with every number:
 
 1. time and energy normalised to FP16 for the four models, next to the MixPE simulator's own output
@@ -14,22 +14,20 @@ writes a JSON with every number:
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.common import run_dir
-from tools.hw.mixpe_gemm import MixPEGemmArgs, run_mixpe_gemm
-from tools.hw.mixpe_perf import MixPEPerfArgs, run_mixpe_perf
-from tools.hw.transformer_shapes import MODEL_NAMES
+from tools.mixpe.gemm import MixPEGemmArgs, run_mixpe_gemm
+from tools.mixpe.perf import MixPEPerfArgs, run_mixpe_perf
+from tools.mixpe.transformer_shapes import MODEL_NAMES
 
 NAME = "mixpe"
 DESCRIPTION = "MixPE: perf/energy model vs the authors' simulator, and the bit-exact GEMM check"
 
-__all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown", "SIMULATOR", "PAPER_HEADLINE", "bench_perf", "bench_gemm", "main")
+__all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown", "SIMULATOR", "PAPER_HEADLINE", "bench_perf", "bench_gemm")
 
 _ORDER = ("MixPE-A8", "ANT", "BitFusion", "INT8", "MixPE-A16", "FP16")
 SIMULATOR: dict[str, dict[str, dict[str, tuple[float, ...]]]] = {
@@ -151,17 +149,3 @@ def to_markdown(result: dict) -> str:
     lines += [f"| {r['shape']} | {r['activation']} | {r['passed']} | {r['rel_error_conventional']:.2e} | "
               f"{r['rel_error_mixpe']:.2e} | {r['dequant_saving']:.0f}x |" for r in gemm]
     return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a fresh run folder)")
-    args = parser.parse_args()
-    folder = args.out or run_dir(None, "bench_mixpe")
-    result = run_bench(folder)
-    print(to_markdown(result))
-    print(f"\nwrote {folder / 'bench_mixpe.json'}")
-
-
-if __name__ == "__main__":
-    main()

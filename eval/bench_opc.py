@@ -10,19 +10,18 @@ never trains on: sorted names after the first 120). ``--compare`` scores CAMO, i
 policy, and any extra checkpoints given as ``name=path``, e.g. a no-GNN or no-modulation run or other seeds)
 and the baselines on the same clips in one table, with the issue-16 targets checked.
 
-Run:  chipcrew bench opc --suite iccad13 --method diffopc --out runs/opc  (or python eval/bench_opc.py ...)
-      chipcrew bench opc --suite iccad13 --compare --variant nognn=runs/nognn/camo_metal.pt --out runs/camo
+Run:  chipcrew bench opc --suite iccad13 --method diffopc --out runs/opc
+      chipcrew bench opc --suite iccad13 --compare --reuse --variant nognn=runs/nognn/camo_metal.pt --out runs/camo
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 
@@ -30,12 +29,13 @@ from tools.common import InputError, package_versions
 from tools.litho.clips import list_clips
 from tools.opc.optimize_tool import DEFAULT_ITERATIONS, METHODS, OPCOptimizeArgs, run_opc_optimize
 
-__all__ = ("NAME", "DESCRIPTION", "PUBLISHED", "run_opc_bench", "parse_cases", "to_markdown", "run_bench",
-           "suite_clips", "run_camo_comparison", "camo_targets", "camo_markdown")
+__all__ = ("NAME", "DESCRIPTION", "Suite", "SUITES", "PUBLISHED", "run_opc_bench", "parse_cases", "to_markdown",
+           "run_bench", "suite_clips", "run_camo_comparison", "camo_targets", "camo_markdown")
 
 NAME = "opc"
-DESCRIPTION = "OPC on ICCAD13 / via clips: DiffOPC, pixel ILT, EPE-feedback OPC vs published averages"
-SUITES: tuple[str, ...] = ("iccad13", "via", "contact")
+DESCRIPTION = "OPC on ICCAD13 / via / held-out contact clips: DiffOPC, pixel ILT, EPE-feedback OPC, CAMO vs published averages"
+Suite = Literal["iccad13", "via", "contact"]
+SUITES: tuple[str, ...] = get_args(Suite)
 CONTACT_TRAIN_COUNT = 120  # tools.opc.camo_train.VIA_TRAIN_COUNT: CAMO trains on the first 120 sorted contact clips
 
 # Published 10-case averages (L2, PVB, EPE, shots; None = not reported), with their sources.
@@ -339,33 +339,3 @@ def camo_markdown(result: dict[str, Any]) -> str:
         lines += ["", f"Seed spread: {s['runs']} runs, mean cost {s['mean_cost']:,}, CV {s['cv']} (target <= 0.10)."]
     return "\n".join(lines)
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=SUITES, default="iccad13")
-    parser.add_argument("--cases", default=None, help="1-based case numbers, e.g. 1,3-5 (default: all)")
-    parser.add_argument("--method", choices=METHODS, default="diffopc")
-    parser.add_argument("--raster", choices=("exact", "inclusive"), default="exact")
-    parser.add_argument("--iterations", type=int, default=None)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--checkpoint", default=None, help="camo only: checkpoint path or 'random'")
-    parser.add_argument("--compare", action="store_true", help="CAMO vs ablations vs baselines side by side")
-    parser.add_argument("--variant", action="append", default=[], help="extra CAMO checkpoint as name=path")
-    parser.add_argument("--baselines", default="mbopc,diffopc")
-    parser.add_argument("--reuse", action="store_true", help="--compare: keep entries already run into --out")
-    parser.add_argument("--out", required=True)
-    ns = parser.parse_args()
-    say = lambda m, f: print(f"[{f:4.0%}] {m}", flush=True)  # noqa: E731
-    if ns.compare:
-        variants = dict(v.split("=", 1) for v in ns.variant)
-        baselines = tuple(b for b in ns.baselines.split(",") if b)
-        print(camo_markdown(run_camo_comparison(ns.suite, ns.cases, ns.out, baselines, variants, say, ns.device,
-                                                ns.reuse)))
-        return
-    res = run_opc_bench(ns.suite, ns.cases, ns.method, ns.raster, ns.out, ns.iterations,
-                        progress=say, device=ns.device, checkpoint=ns.checkpoint)
-    print(to_markdown(res))
-
-
-if __name__ == "__main__":
-    main()

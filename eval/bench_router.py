@@ -1,12 +1,11 @@
 """Benchmark of the router: accuracy and per-request latency on the routing dataset, after start-up.
 
 Start-up (loading MiniLM, embedding the example utterances) is timed apart from the per-request decisions.
-Run: ``python -m eval.bench_router [--out DIR]``.
+Run: ``chipcrew bench router [--out DIR] [--quick]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Callable
@@ -14,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from agents import registry
+from chipcrew.settings import Settings
 from graphs.router import Router
-from tools.common import package_versions, run_dir
-from tools.embedding import load_embedder
+from tools.common import package_versions
 
 from .schema import load_cases
 from .scorers import latency_stats, routing_scores
@@ -24,13 +23,19 @@ from .scorers import latency_stats, routing_scores
 NAME = "router"
 DESCRIPTION = "Tiered router: accuracy, abstention and per-request latency on eval/datasets/routing.jsonl"
 
-__all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown", "main")
+__all__ = ("NAME", "DESCRIPTION", "run_bench", "to_markdown")
 
 
-def run_bench(out_dir: Path, quick: bool = False, progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+def run_bench(
+    out_dir: Path,
+    quick: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Route every case with the router ``settings`` describe (default: ``Settings()``, env vars and TOML)."""
     start = time.perf_counter()
     agents = registry()
-    router = Router(agents, load_embedder())
+    router = Router.from_settings(settings or Settings(), agents)
     startup = time.perf_counter() - start
     cases = load_cases("routing")
     if quick:
@@ -72,17 +77,3 @@ def to_markdown(result: dict[str, Any]) -> str:
         ("wrong-agent rate", f"{result['wrong_agent_rate']:.3f}"),
     ]
     return "\n".join(["| router | value |", "|---|---:|"] + [f"| {a} | {b} |" for a, b in rows])
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    out = args.out or run_dir(None, "bench_router")
-    print(to_markdown(run_bench(out, args.quick)))
-    print(f"\nwrote {out / 'bench_router.json'}")
-
-
-if __name__ == "__main__":
-    main()

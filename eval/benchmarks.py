@@ -20,6 +20,7 @@ from tools.common import InputError
 __all__ = ("BENCHMARK_MODULES", "benchmarks", "run_all")
 
 BENCHMARK_MODULES: tuple[str, ...] = (
+    "eval.bench_startup",
     "eval.bench_router",
     "eval.bench_mixpe",
     "eval.bench_litho",

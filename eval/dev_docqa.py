@@ -30,17 +30,15 @@ the dev objective from 0.943 to 0.950 with the grid's pick of RM3 + links; measu
 recall@5 / @20 of 0.692 / 0.842 against 0.731 / 0.878 for the defaults here, so it was not adopted (session of
 2026-12-02; the issue's closing note has the whole ablation).
 
-Run: ``python -m eval.dev_docqa --out DIR`` (trains the models first when missing).
+Run: ``chipcrew bench dev-docqa --out DIR`` (trains the models first when missing).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import statistics
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -52,7 +50,7 @@ from tools.docqa.index import Candidates, DocIndex, Fusion
 from tools.docqa.metrics import recall_at_k, reciprocal_rank
 from tools.docqa.pseudo import pseudo_queries, split_dev
 
-__all__ = ("DevQuery", "DEV_FILES", "OVERLAP", "build_dev_set", "overlap", "objective", "tune", "main")
+__all__ = ("DevQuery", "DEV_FILES", "OVERLAP", "build_dev_set", "overlap", "objective", "tune", "run_dev", "to_markdown")
 
 DEV_FILES = tuple(sorted((Path(__file__).parent / "datasets").glob("docqa_dev*.jsonl")))
 OVERLAP = 0.5
@@ -153,21 +151,18 @@ def tune(
     return sorted(rows, key=lambda r: -r["objective"])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
-    ns = parser.parse_args(argv)
+def run_dev(out_dir: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Build the dev set, train the models if missing, run every grid; write ``dev_docqa.json`` into ``out_dir``."""
     import torch
 
     from eval.bench_docqa import build_index, csv_overlap, load_ordqa
     from tools.docqa.store import corpus_pieces, corpus_sections, train_models
 
     torch.set_num_threads(2)
-    ns.out.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     sections = corpus_sections("ord-qa")
     test = [q.text for q in load_ordqa()]
     queries, dropped = build_dev_set(sections, test)
-    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     log(f"dev set: {len(queries)} queries ({dropped} dropped for overlapping an ORD-QA question)")
     csv_path = shared_data_dir("ord-qa") / "embedding_contrastive_corpus.csv"
     train_models(csv_path, exclude=csv_overlap(csv_path, load_ordqa())[0])
@@ -181,13 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         if 1.0 - w - r >= 0.05
     ]
     for embedder in ("base", "finetuned"):
-        index, seconds = build_index(ns.out / "qdrant", embedder, pieces)
+        index, seconds = build_index(out_dir / "qdrant", embedder, pieces)
         log(f"built {index.name} in {seconds:.1f} s")
         report["grids"][f"hybrid/{embedder}"] = tune(index, queries, first, rerank=False)
         report["grids"][f"hybrid/{embedder} + rerank"] = tune(index, queries, late, rerank=True)
-    (ns.out / "dev_docqa.json").write_text(json.dumps(report, indent=2))
-    print(to_markdown(report))
-    return 0
+    (out_dir / "dev_docqa.json").write_text(json.dumps(report, indent=2))
+    return report
 
 
 def to_markdown(report: dict[str, Any], top: int = 5) -> str:
@@ -203,7 +197,3 @@ def to_markdown(report: dict[str, Any], top: int = 5) -> str:
             lines.append(f"| {r['dense_weight']} | {r['bm25_weight']} | {w} | {fb} | {r['objective']:.4f} | {kinds} |")
         lines.append("")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,8 +1,9 @@
 """Run the eval suites against the supervisor and write ``cases.jsonl`` (one row per case, written as each case
 finishes, so an interrupted run keeps what it did) and ``summary.json``.
 
-Cases run on a local process pool (each worker builds one :class:`ChipCrew`); the embedded and ``none`` backends
-are deterministic, so ``repeats > 1`` matters only for an LLM endpoint with sampling (pass^k).
+Cases run on a local process pool (each worker builds one :class:`ChipCrew` from the run's :class:`Settings`, passed
+whole); the embedded and ``none`` backends are deterministic, so ``repeats > 1`` matters only for an LLM endpoint
+with sampling (pass^k).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
+from chipcrew.llm.adapters import judge_answer
+from chipcrew.settings import Settings
+
 from .schema import Split, load_cases
 from .scorers import check_passes, latency_stats, pass_hat_k, routing_scores, tool_call_scores, trajectory_match
 
@@ -28,24 +32,14 @@ Suite = Literal["routing", "tools", "tasks", "all"]
 _CREW: Any = None  # one per worker process, built by _init_worker
 _JUDGE = False  # LLM-as-judge of task answers: off by default, never a gate
 
-JUDGE_SCHEMA = {
-    "type": "object",
-    "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5}, "reason": {"type": "string"}},
-    "required": ["score", "reason"],
-    "additionalProperties": False,
-}
 
-
-def _init_worker(backend: str, home: str | None, judge: bool = False) -> None:
+def _init_worker(settings: Settings, judge: bool = False) -> None:
+    """Build this worker's crew from the parent's settings (pickled whole: keyword, env and TOML values alike)."""
     global _CREW, _JUDGE
     _JUDGE = judge
     from chipcrew.app import ChipCrew
-    from chipcrew.settings import Settings
 
-    kwargs: dict[str, Any] = {"llm_backend": backend}
-    if home:
-        kwargs["home"] = Path(home)
-    _CREW = ChipCrew(Settings(**kwargs))
+    _CREW = ChipCrew(settings)
 
 
 def _run_job(kind: str, cases: list[dict[str, Any]], repeats: int) -> list[dict[str, Any]]:
@@ -97,7 +91,7 @@ def _task_case(case: dict[str, Any]) -> dict[str, Any]:
     turn = _CREW.ask(case["request"])
     data = turn.model_dump()
     checks = [check_passes(data, c["path"], c["op"], c["value"]) for c in case["checks"]]
-    judged = _judge(case["request"], turn.answer) if _JUDGE else {}
+    judged = judge_answer(_CREW.llm, case["request"], turn.answer) if _JUDGE else {}
     return {
         **judged,
         "agent": turn.agent,
@@ -128,12 +122,10 @@ def _jobs(kinds: tuple[str, ...], split: Split) -> list[Job]:
     return jobs
 
 
-def _pool_map(
-    jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int, judge: bool
-) -> Iterator[dict[str, Any]]:
+def _pool_map(jobs: list[Job], settings: Settings, workers: int, repeats: int, judge: bool) -> Iterator[dict[str, Any]]:
     # spawn, not fork: a forked child of a process that already ran torch can hang in OpenMP
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(backend, home, judge)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(settings, judge)) as pool:
         futures = [pool.submit(_run_job, kind, cases, repeats) for kind, cases in jobs]
         for fut in futures:
             yield from fut.result()
@@ -142,16 +134,14 @@ def _pool_map(
 class _RayWorker:
     """A Ray actor holding one ChipCrew, like a pool worker."""
 
-    def __init__(self, backend: str, home: str | None, judge: bool):
-        _init_worker(backend, home, judge)
+    def __init__(self, settings: Settings, judge: bool):
+        _init_worker(settings, judge)
 
     def run(self, job: Job, repeats: int) -> list[dict[str, Any]]:
         return _run_job(job[0], job[1], repeats)
 
 
-def _ray_map(
-    jobs: list[Job], backend: str, home: str | None, workers: int, repeats: int, judge: bool
-) -> Iterator[dict[str, Any]]:
+def _ray_map(jobs: list[Job], settings: Settings, workers: int, repeats: int, judge: bool) -> Iterator[dict[str, Any]]:
     try:
         import ray
         from ray.util import ActorPool
@@ -162,23 +152,9 @@ def _ray_map(
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
     actor = ray.remote(num_cpus=1)(_RayWorker)
-    pool = ActorPool([actor.remote(backend, home, judge) for _ in range(workers)])
+    pool = ActorPool([actor.remote(settings, judge) for _ in range(workers)])
     for rows in pool.map_unordered(lambda a, job: a.run.remote(job, repeats), jobs):
         yield from rows
-
-
-def _judge(request: str, answer: str) -> dict[str, Any]:
-    """The configured LLM's 1-5 grade of an answer (a signal for humans, not a gate)."""
-    from chipcrew.llm import LLMError, Message
-    from chipcrew.prompts import load_prompt
-
-    messages = [Message(role="system", content=load_prompt("judge")),
-                Message(role="user", content=f"Request: {request}\n\nAnswer:\n{answer[:4000]}")]
-    try:
-        verdict = json.loads(_CREW.llm.chat(messages, json_schema=JUDGE_SCHEMA, max_tokens=120).content)
-        return {"judge_score": int(verdict["score"]), "judge_reason": str(verdict.get("reason", ""))}
-    except (LLMError, ValueError, KeyError) as exc:
-        return {"judge_error": str(exc)}
 
 
 def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
@@ -219,12 +195,14 @@ def run_eval(
     progress: Callable[[str, float], None] | None = None,
     executor: Literal["local", "ray"] = "local",
     judge: bool = False,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Run ``suite`` (or all) and return the summary; files go to ``out_dir``.
 
     ``executor="ray"`` runs the cases on Ray actors: the cluster at ``$RAY_ADDRESS`` if set, the instance this
     process already started, or a new local one. ``judge`` adds an LLM-as-judge grade (1-5) of each task answer
-    from the configured backend; it is reported, never gated on.
+    from the configured backend; it is reported, never gated on. Every worker builds its crew from ``settings``
+    (default: ``Settings()``, i.e. env vars and the TOML file) with ``backend`` as its LLM backend.
     """
     kinds = SUITES if suite == "all" else (suite,)
     for kind in kinds:
@@ -237,10 +215,10 @@ def run_eval(
     n_cases = sum(len(cases) for _, cases in jobs)
     workers = workers or min(2, os.cpu_count() or 1)
     rows: list[dict[str, Any]] = []
-    home = os.environ.get("CHIPCREW_HOME")
+    worker_settings = (settings or Settings()).model_copy(update={"llm_backend": backend})
     run_map = _ray_map if executor == "ray" else _pool_map
     with (out_dir / "cases.jsonl").open("w", encoding="utf-8") as sink:
-        for i, row in enumerate(run_map(jobs, backend, home, workers, repeats, judge), 1):
+        for i, row in enumerate(run_map(jobs, worker_settings, workers, repeats, judge), 1):
             rows.append(row)
             sink.write(json.dumps(row, default=str) + "\n")
             sink.flush()

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from agents import AgentSpec
 from agents.out_of_scope import OUT_OF_SCOPE_EXAMPLES
-from chipcrew.llm import LLMClient, LLMError, Message
-from chipcrew.prompts import load_prompt
-from tools.embedding import Embedder
+from chipcrew.llm import LLMClient, LLMError, Message, make_client
+from chipcrew.settings import Settings
+from prompts import load_prompt
+from tools.embedding import Embedder, encode_cached, load_embedder
 
 __all__ = ("RouteDecision", "Router", "OUT_OF_SCOPE")
 
@@ -60,7 +62,9 @@ class Router:
         llm: LLMClient | None = None,
         min_score: float = 0.38,
         margin: float = 0.04,
+        cache_dir: Path | None = None,
     ):
+        """``cache_dir`` keeps the example utterances' vectors (seconds to compute, milliseconds to read back)."""
         self.agents = agents
         self.embedder = embedder
         self.llm = llm
@@ -71,13 +75,29 @@ class Router:
         ]
         groups.append((OUT_OF_SCOPE, (), OUT_OF_SCOPE_EXAMPLES))
         texts = [t for g in groups for t in g[2]]
-        vectors = embedder.encode(texts)
+        vectors = encode_cached(embedder, texts, cache_dir)
         self.classes: list[_Class] = []
         start = 0
         for name, keywords, examples in groups:
             self.classes.append(_Class(name, keywords, vectors[start : start + len(examples)]))
             start += len(examples)
         self._explicit = self._explicit_patterns()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, agents: dict[str, AgentSpec], llm: LLMClient | None = None) -> Router:
+        """The router the settings describe: their embedder and thresholds, and an LLM tier only when they name a
+        capable endpoint (``llm`` if given, else a client built from them). The app, ``chipcrew route`` and the
+        router benchmark all build their router here."""
+        if settings.llm_capable and llm is None:
+            llm = make_client(settings)
+        return cls(
+            agents,
+            load_embedder(settings.embedder_path),
+            llm=llm if settings.llm_capable else None,
+            min_score=settings.router_min_score,
+            margin=settings.router_margin,
+            cache_dir=settings.cache_dir / "router",
+        )
 
     def _explicit_patterns(self) -> list[tuple[re.Pattern[str], str]]:
         out = []

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ValidationError
 
 from agents import AgentSpec, ToolCall
 from chipcrew.llm import LLMClient, LLMError, Message
-from chipcrew.prompts import load_prompt
-from chipcrew.settings import Settings, tool_environment
-from tools.common import ChipCrewError
+from chipcrew.settings import Settings
+from prompts import load_prompt
+from tools.common import ChipCrewError, use_context
 
 from .router import Router
 from .state import CrewState
@@ -114,12 +114,12 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
         record = {"tool": call.tool, "args": call.args, "planner": planner}
         try:
             tool = spec.tool(call.tool)
-            with tool_environment(rt.settings):
-                result: BaseModel = tool.invoke(
-                    call.args,
-                    progress=lambda msg, frac: writer({"agent": spec.name, "progress": msg, "fraction": frac}),
-                    llm=rt.llm,
-                )
+            result: BaseModel = tool.invoke(
+                call.args,
+                progress=lambda msg, frac: writer({"agent": spec.name, "message": msg, "fraction": frac}),
+                llm=rt.llm,
+                ctx=rt.settings.run_context(),
+            )
         except ValidationError as exc:
             return _reply(record, None, format_validation_error(exc))
         except ChipCrewError as exc:
@@ -155,7 +155,8 @@ def plan_call(rt: Runtime, spec: AgentSpec, request: str) -> tuple[ToolCall, str
                 return ToolCall(tool=chosen.name, args=chosen.arguments), "llm"
         except (LLMError, ValidationError, ChipCrewError):
             pass  # the deterministic planner below is always there
-    return spec.plan(request), "deterministic"
+    with use_context(rt.settings.run_context()):  # a planner may look at data (e.g. which via clips exist)
+        return spec.plan(request), "deterministic"
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

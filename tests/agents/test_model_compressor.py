@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agents.model_compressor import AGENT, plan, render
-from chipcrew.prompts import load_prompt
+from prompts import load_prompt
 from tools.compress.testing import make_tiny_llama
 
 PHRASINGS = [

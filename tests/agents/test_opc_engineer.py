@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from pydantic import ValidationError
 
+from agents.base import ToolCall
 from agents.opc_engineer import AGENT, plan, render
-from chipcrew.prompts import load_prompt
+from prompts import load_prompt
 from tools.common import DataNotFoundError, shared_data_dir
 from tools.litho.simulate_tool import LithoSimulateArgs, run_litho_simulate
 from tools.opc.clips_tool import OPCListClipsArgs, run_opc_list_clips
@@ -70,10 +70,24 @@ def test_every_example_plans_one_of_the_agents_tools() -> None:
     assert all(plan(example).tool in names for example in AGENT.examples)
 
 
-def test_a_request_without_a_clip_fails_validation_on_the_clip_field() -> None:
-    call = plan("optimize my mask with DiffOPC")
-    with pytest.raises(ValidationError, match="clip"):
-        AGENT.tool(call.tool).args_model.model_validate(call.args)
+@pytest.mark.parametrize(
+    ("request_text", "args"),
+    [
+        ("optimize my mask with DiffOPC", {}),
+        ("check mask rules on my optimized mask", {}),
+        ("diffopc on all via clips", {"suite": "via"}),
+        ("run the ICCAD13 opc benchmark with diffopc", {"suite": "iccad13"}),
+    ],
+)
+def test_a_request_naming_no_clip_lists_the_clips_to_choose_from(request_text: str, args: dict) -> None:
+    assert plan(request_text) == ToolCall(tool="opc_list_clips", args=args)
+
+
+def test_one_clip_of_a_suite_is_its_first_clip(data: None) -> None:
+    from tools.litho.clips import list_clips
+
+    call = plan("simulate the aerial image of the via clip at the defocus corner")
+    assert (call.tool, call.args) == ("opc_simulate", {"clip": list_clips("via")[0], "corner": "min"})
 
 
 def test_end_to_end_request_runs_diffopc_and_renders_the_table(data: None, tmp_path: Path) -> None:

@@ -54,10 +54,10 @@ def test_structured_suite_reports_masks_overlap_and_spread(tiny: Path, tmp_path:
 
 
 def test_tokens_suite_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools.compress import digits_vit, tokens_tool
+    from tools.compress import digits_vit
 
     monkeypatch.setattr(
-        tokens_tool, "train_digits_vit", lambda cfg, cache, progress=None: (digits_vit._build(cfg).eval(), 0.5)
+        digits_vit, "train_digits_vit", lambda cfg, cache, progress=None: (digits_vit._build(cfg).eval(), 0.5)
     )
     result = bench_compress.run_bench(tmp_path, quick=True, suite="tokens", image_size=16)
     (run,) = result["tokens"]["runs"]
@@ -67,6 +67,6 @@ def test_tokens_suite_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_override_parsing() -> None:
-    assert bench_compress._parse_override("fraction=0.25") == ("fraction", 0.25)
-    assert bench_compress._parse_override("budgets=[64, 128]") == ("budgets", [64, 128])
-    assert bench_compress._parse_override("model=/tmp/m") == ("model", "/tmp/m")
+    assert bench_compress.parse_override("fraction=0.25") == ("fraction", 0.25)
+    assert bench_compress.parse_override("budgets=[64, 128]") == ("budgets", [64, 128])
+    assert bench_compress.parse_override("model=/tmp/m") == ("model", "/tmp/m")

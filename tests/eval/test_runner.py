@@ -63,22 +63,29 @@ def test_same_suites_run_against_a_loopback_openai_server(
 def test_a_crashing_case_is_recorded_with_its_traceback(settings_none) -> None:
     from eval import runner
 
-    runner._init_worker("none", str(settings_none.home))
+    runner._init_worker(settings_none)
     row = runner._run_case("routing", {"id": "bad", "split": "dev", "expected_agent": None}, repeats=1)
     assert row["ok"] is False and row["error"].startswith("KeyError")
     assert "Traceback" in row["traceback"] and row["trials_ok"] == [False]
 
 
-def test_llm_judge_grades_task_answers_over_loopback(settings_none, llm_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chipcrew.app import ChipCrew
+def test_workers_receive_the_settings_whole_not_the_environment(tmp_path: Path) -> None:
+    """A keyword-only setting (no env var, no TOML) reaches the spawned worker: a router that accepts nothing below
+    similarity 1.0 abstains where the default one routes."""
     from chipcrew.settings import Settings
-    from eval import runner
 
-    monkeypatch.setattr(runner, "_JUDGE", True)
-    settings = Settings(llm_backend="openai", openai_base_url=llm_server, home=settings_none.home, llm_max_tokens=64)
-    monkeypatch.setattr(runner, "_CREW", ChipCrew(settings))
-    verdict = runner._judge("How much faster is W4A16 than FP16 on LLaMA-2-13B?", "About 2.6x faster.")
-    assert 1 <= verdict["judge_score"] <= 5  # the schema bounds are enforced by the server's grammar
+    strict = Settings(router_min_score=1.0, router_margin=1.0)
+    summary = run_eval("routing", tmp_path, backend="none", split="heldout", workers=1, settings=strict)
+    assert summary["routing"]["tiers"].get("abstain", 0) > summary["routing"]["n"] / 2
+
+
+def test_settings_survive_the_trip_to_a_worker(tmp_path: Path) -> None:
+    import pickle
+
+    from chipcrew.settings import Settings
+
+    s = Settings(llm_backend="none", home=tmp_path / "h", shared_data=tmp_path / "d", router_margin=0.2)
+    assert pickle.loads(pickle.dumps(s)) == s
 
 
 def test_task_cases_of_one_agent_share_a_job_and_other_cases_stand_alone() -> None:

@@ -44,11 +44,11 @@ def test_in_memory_crews_do_not_share_history(settings_none: Settings) -> None:
     assert len(a.history()) == 2 and b.history() == []
 
 
-def test_progress_events_reach_the_caller(settings_none: Settings) -> None:
-    events: list[dict] = []
-    ChipCrew(settings_none).ask(W4A8, on_progress=events.append)
-    assert events and all(e["agent"] == "hardware_architect" for e in events)
-    assert events[-1]["fraction"] == 1.0
+def test_progress_reaches_the_caller_as_message_and_fraction(settings_none: Settings) -> None:
+    events: list[tuple[str, float]] = []
+    ChipCrew(settings_none).ask(W4A8, on_progress=lambda message, fraction: events.append((message, fraction)))
+    assert events and all(isinstance(m, str) and m and 0.0 <= f <= 1.0 for m, f in events)
+    assert events[-1][1] == 1.0
 
 
 def test_uncertain_route_asks_and_resumes_in_chat(settings_none: Settings) -> None:

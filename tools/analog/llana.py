@@ -12,7 +12,8 @@ Each iteration after the initial design:
 3. the candidate with the largest EI is evaluated.
 
 The LLM is any ``PromptFn``: prompt text (and an optional JSON schema the endpoint may enforce) in, text out;
-this module knows nothing about backends. Replies are parsed leniently (JSON, ``name: value`` pairs, or bare
+its three prompt templates arrive beside it as ``LLANAPrompts`` (plain strings): this module knows nothing about
+backends or where prompts are kept. Replies are parsed leniently (JSON, ``name: value`` pairs, or bare
 numbers in knob order); values outside a range are clipped and counted. Whatever the LLM cannot supply is
 filled from a GP fit and counted: candidates from Thompson samples of the GP, mean/std from its posterior.
 With no LLM at all the loop runs on those fallbacks alone and says so.
@@ -32,12 +33,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from chipcrew.prompts import load_prompt
 from tools.analog.optim import fit_gp, gp_mean_std, sobol_points
 from tools.analog.problem import KnobSpace
+from tools.common import InputError
 
 __all__ = (
     "PromptFn",
+    "LLANAPrompts",
     "LLMStats",
     "LLANAProposer",
     "Subspace",
@@ -60,6 +62,28 @@ class PromptFn(Protocol):
     """An LLM as a function: prompt in, completion out. ``schema`` is a JSON schema the reply should follow."""
 
     def __call__(self, prompt: str, *, schema: dict[str, Any] | None = None) -> str: ...
+
+
+@dataclass(frozen=True)
+class LLANAPrompts:
+    """LLANA's three prompt templates (``str.format`` text), loaded by the caller (ChipCrew keeps them in
+    ``prompts/llana_*.txt``).
+
+    Fields filled: ``candidate`` circuit, ranges, objective, examples, target, decimals, example_json;
+    ``surrogate`` circuit, ranges, objective, examples, configuration, score_hint; ``constraint`` circuit,
+    objective, ranges, names.
+    """
+
+    candidate: str
+    surrogate: str
+    constraint: str
+
+
+def _require_prompts(prompts: LLANAPrompts | None) -> LLANAPrompts:
+    """The templates an LLM call needs; an LLM given without them is a caller's mistake."""
+    if prompts is None:
+        raise InputError("prompts", None, "LLANAPrompts (candidate, surrogate, constraint templates) whenever an llm is given")
+    return prompts
 
 
 @dataclass
@@ -180,12 +204,17 @@ class LLANAProposer:
     objective: str
     llm: PromptFn | None
     seed: int
+    prompts: LLANAPrompts | None = None
     alpha: float = 0.1
     n_candidates: int = 4
     n_samples: int = 3
     max_examples: int = 10
     stats: LLMStats = field(default_factory=LLMStats)
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.llm is not None:
+            _require_prompts(self.prompts)
 
     def _ask(self, prompt: str, schema: dict[str, Any]) -> str | None:
         if self.llm is None:
@@ -235,7 +264,7 @@ class LLANAProposer:
     ) -> tuple[list[np.ndarray], list[str]]:
         if self.llm is None:
             return [], []
-        template = load_prompt("llana_candidate")
+        template = _require_prompts(self.prompts).candidate
         seen = {tuple(v) for v in values}
         s = self.space
         example = {n: float(s.fmt(k, (lo + hi) / 2)) for k, (n, lo, hi) in enumerate(zip(s.names, s.low, s.high))}
@@ -286,11 +315,10 @@ class LLANAProposer:
         floor = 0.01 * float(y.max() - y.min()) + 1e-9
         mu, sigma = np.zeros(len(cands)), np.zeros(len(cands))
         missing = []
-        template = load_prompt("llana_surrogate")
         for c, cand in enumerate(cands):
             preds = []
             for _ in range(self.n_samples if self.llm is not None else 0):
-                prompt = template.format(
+                prompt = _require_prompts(self.prompts).surrogate.format(
                     **self._context(),
                     examples=self._examples(values, y, rng),
                     configuration=self.space.describe(self.space.to_values(cand)),
@@ -406,12 +434,14 @@ def parse_constraints(text: str, space: KnobSpace, min_fraction: float = 0.1) ->
     return Subspace(tuple(remap[g] for g in group), tuple(low), tuple(high)), notes
 
 
-def ask_constraints(llm: PromptFn | None, space: KnobSpace, circuit_text: str, objective: str) -> tuple[Subspace, list[str], LLMStats]:
+def ask_constraints(
+    llm: PromptFn | None, space: KnobSpace, circuit_text: str, objective: str, prompts: LLANAPrompts | None = None
+) -> tuple[Subspace, list[str], LLMStats]:
     """Ask the LLM once for narrowed ranges and ties; without an LLM, or on failure, keep the full box."""
     stats = LLMStats()
     if llm is None:
         return Subspace.full(space), ["no LLM configured: LLM-as-constraint kept the full box (plain GP-EI)"], stats
-    prompt = load_prompt("llana_constraint").format(
+    prompt = _require_prompts(prompts).constraint.format(
         circuit=circuit_text, objective=OBJECTIVE_TEXT[objective], ranges=space.ranges(), names=", ".join(space.names)
     )
     stats.calls = 1

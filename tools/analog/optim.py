@@ -24,10 +24,12 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = (
     "Proposer",
@@ -53,6 +55,8 @@ class Proposer(Protocol):
 
 def sobol_points(dim: int, n: int, seed: int) -> np.ndarray:
     """The first ``n`` points of a scrambled Sobol sequence, (n, dim) in [0, 1)."""
+    import torch
+
     engine = torch.quasirandom.SobolEngine(dim, scramble=True, seed=seed)
     return engine.draw(n, dtype=torch.float64).numpy()
 
@@ -76,6 +80,7 @@ def quiet_gp() -> Iterator[None]:
 
 def fit_gp(z: np.ndarray, y: np.ndarray) -> torch.nn.Module:
     """An exact GP on (z, y) with standardised outcomes, hyperparameters by maximum marginal likelihood."""
+    import torch
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
     from botorch.models.transforms.outcome import Standardize
@@ -90,6 +95,8 @@ def fit_gp(z: np.ndarray, y: np.ndarray) -> torch.nn.Module:
 
 def gp_mean_std(model: torch.nn.Module, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and standard deviation of ``fit_gp``'s model at the points ``z`` (n, d)."""
+    import torch
+
     with torch.no_grad():
         post = model.posterior(torch.tensor(z, dtype=torch.float64))
         return post.mean.squeeze(-1).numpy(), post.variance.clamp_min(1e-12).sqrt().squeeze(-1).numpy()
@@ -134,6 +141,7 @@ class GPEIProposer:
     raw_samples: int = 256
 
     def next(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, str]:
+        import torch
         from botorch.acquisition.analytic import LogExpectedImprovement
         from botorch.optim import optimize_acqf
 
@@ -186,6 +194,7 @@ class TurboProposer:
             self.length, self.restarts = 0.8, self.restarts + 1
 
     def next(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, str]:
+        import torch
         from botorch.generation import MaxPosteriorSampling
 
         self._update(y)

@@ -2,8 +2,8 @@
 
 Methods: ``gp_ei`` (botorch GP + log EI), ``turbo`` (TuRBO-1), ``sobol``, ``random``, ``llana`` (LLM proposals
 and LLM surrogate feeding EI) and ``llana_constraint`` (the LLM narrows and ties the knob ranges, then GP-EI).
-The LLM reaches the tool as a plain ``PromptFn`` (prompt in, text out); without one the LLANA methods run
-their GP fallbacks and the result says so in ``notes``.
+The LLM reaches the tool as a plain ``PromptFn`` (prompt in, text out) with its templates as ``LLANAPrompts``;
+without one the LLANA methods run their GP fallbacks and the result says so in ``notes``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from tools.analog.circuits import load_circuit
 from tools.analog.common_args import LayoutArgs, SimulatorArgs, layout_options, library_of
 from tools.analog.layout import build_cells
-from tools.analog.llana import PromptFn
+from tools.analog.llana import LLANAPrompts, PromptFn
 from tools.analog.place_tool import write_layout_artifacts
 from tools.analog.placer import place
 from tools.analog.problem import Objective, Problem, net_weights
@@ -121,7 +121,10 @@ def _plot(log: SearchLog, path: Path, title: str) -> Path:
 
 
 def run_analog_optimize(
-    args: AnalogOptimizeArgs, progress: ProgressFn | None = None, llm: PromptFn | None = None
+    args: AnalogOptimizeArgs,
+    progress: ProgressFn | None = None,
+    llm: PromptFn | None = None,
+    prompts: LLANAPrompts | None = None,
 ) -> AnalogOptimizeResult:
     """Optimise the knobs; write history.json, convergence.png and the best layout (GDS, PNG, JSON)."""
     circuit = load_circuit(args.circuit)
@@ -132,7 +135,7 @@ def run_analog_optimize(
     )
     llana = {"alpha": args.llana_alpha, "n_candidates": args.llana_candidates, "n_samples": args.llana_samples}
     with Timer() as timer:
-        log = run_search(problem, args.method, args.budget, args.n_init, args.seed, llm, progress, llana)
+        log = run_search(problem, args.method, args.budget, args.n_init, args.seed, llm, progress, llana, prompts)
     report(progress, "writing the best layout", 1.0)
     history = folder / "history.json"
     history.write_text(json.dumps(log_to_json(log, problem), indent=1))

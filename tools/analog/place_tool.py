@@ -9,7 +9,6 @@ from pydantic import Field
 
 from tools.analog.circuits import Circuit, load_circuit
 from tools.analog.common_args import LayoutArgs, layout_options
-from tools.analog.drawing import write_gds, write_png
 from tools.analog.extraction import extract
 from tools.analog.layout import build_cells
 from tools.analog.placer import Placement, place
@@ -67,6 +66,8 @@ def write_layout_artifacts(
     meta: dict,
 ) -> dict[str, str]:
     """layout.gds, layout.png and layout.json (cell positions + the options that rebuild the cells)."""
+    from tools.analog.drawing import write_gds, write_png  # gdstk and matplotlib: only when drawing
+
     gds = write_gds(circuit, placement, routes, folder / "layout.gds", tech.wire_width_um)
     png = write_png(circuit, placement, routes, folder / "layout.png", title)
     cells = [{"name": c.name, "x": round(x, 6), "y": round(y, 6)} for c, x, y in zip(placement.cells, placement.x, placement.y)]

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from tools.analog.llana import LLANAProposer, LLMStats, PromptFn, Subspace, ask_constraints
+from tools.analog.llana import LLANAPrompts, LLANAProposer, LLMStats, PromptFn, Subspace, ask_constraints
 from tools.analog.optim import (
     GPEIProposer,
     Proposer,
@@ -53,7 +53,9 @@ class SearchLog:
         return min(done, key=lambda t: t.score) if done else None
 
 
-def _proposer(method: str, problem: Problem, dim: int, seed: int, llm: PromptFn | None, llana: dict) -> Proposer:
+def _proposer(
+    method: str, problem: Problem, dim: int, seed: int, llm: PromptFn | None, prompts: LLANAPrompts | None, llana: dict
+) -> Proposer:
     if method == "random":
         return RandomProposer(seed)
     if method == "sobol":
@@ -62,7 +64,7 @@ def _proposer(method: str, problem: Problem, dim: int, seed: int, llm: PromptFn 
         return GPEIProposer(seed)
     if method == "turbo":
         return TurboProposer(dim, seed)
-    return LLANAProposer(problem.space, problem.circuit.description, problem.objective, llm, seed, **llana)
+    return LLANAProposer(problem.space, problem.circuit.description, problem.objective, llm, seed, prompts, **llana)
 
 
 def run_search(
@@ -74,12 +76,14 @@ def run_search(
     llm: PromptFn | None = None,
     progress: ProgressFn | None = None,
     llana: dict | None = None,
+    prompts: LLANAPrompts | None = None,
 ) -> SearchLog:
     """Evaluate ``budget`` points: ``n_init`` shared Sobol points, then ``method``'s proposals.
 
     Args:
         llm: the LLM for ``llana`` / ``llana_constraint``; without one they fall back to the GP (noted).
         llana: options of ``LLANAProposer`` (alpha, n_candidates, n_samples, max_examples).
+        prompts: LLANA's prompt templates; required with ``llm``.
     """
     if method not in METHODS:
         raise InputError("method", method, METHODS)
@@ -89,8 +93,8 @@ def run_search(
     stats = LLMStats()
     sub = Subspace.full(problem.space)
     if method == "llana_constraint":
-        sub, notes, stats = ask_constraints(llm, problem.space, problem.circuit.description, problem.objective)
-    proposer = _proposer(method, problem, sub.dim, seed, llm, llana or {})
+        sub, notes, stats = ask_constraints(llm, problem.space, problem.circuit.description, problem.objective, prompts)
+    proposer = _proposer(method, problem, sub.dim, seed, llm, prompts, llana or {})
     if method == "llana":
         stats = proposer.stats  # type: ignore[union-attr]
         if llm is None:

@@ -8,8 +8,9 @@
 - ``run_compress_tokens``: VisionZip against random and uniform token dropping in a ViT
   (``tools.compress.tokens_tool``).
 
-Engines shared by all of them: ``decoder`` (block-by-block execution of LLaMA-style models, loading, saving),
-``corpus`` (the calibration / held-out split), ``quality`` (the one measurement every tool reports).
+Engines shared by all of them: ``loading`` (the one model loader), ``decoder`` (block-by-block execution of
+LLaMA-style models, block removal), ``corpus`` (the calibration / held-out split), ``quality`` (the one
+measurement every tool reports).
 """
 
 from tools.compress.blocks_tool import (

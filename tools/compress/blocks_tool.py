@@ -18,12 +18,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
-from tools.compress.block_scores import block_influence, macro_influence
-from tools.compress.corpus import load_split, windows
-from tools.compress.decoder import layers_of, load_model
-from tools.compress.fusegpt import BlockMethod, FusionSchedule, prune_blocks
-from tools.compress.metrics import generate_text
-from tools.compress.quality import PROMPT, EvalArgs, LLMArgs, ModelQuality, measure
+from tools.compress.args import PROMPT, BlockMethod, EvalArgs, LLMArgs, ModelQuality
 
 __all__ = (
     "ScoreBlocksArgs",
@@ -58,6 +53,10 @@ def run_score_blocks(args: ScoreBlocksArgs, progress: ProgressFn | None = None) 
         >>> r.ranking[:3]  # doctest: +SKIP
         [25, 14, 13]
     """
+    from tools.compress.block_scores import block_influence, macro_influence
+    from tools.compress.corpus import load_split, windows
+    from tools.compress.loading import load_model
+
     with Timer() as timer:
         model, tok = load_model(args.model, args.cache_dir, args.device)
         _, calib_stream, _ = load_split(tok, args.corpus)
@@ -123,6 +122,12 @@ def run_prune_blocks(args: PruneBlocksArgs, progress: ProgressFn | None = None) 
         >>> r.blocks_before, len(r.removed)  # doctest: +SKIP
         (30, 8)
     """
+    from tools.compress.corpus import load_split, windows
+    from tools.compress.decoder import layers_of
+    from tools.compress.fusegpt import FusionSchedule, prune_blocks
+    from tools.compress.loading import load_model
+    from tools.compress.quality import measure
+
     with Timer() as timer:
         report(progress, "loading the model", 0.0)
         model, tok = load_model(args.model, args.cache_dir, args.device)
@@ -172,6 +177,8 @@ def run_prune_blocks(args: PruneBlocksArgs, progress: ProgressFn | None = None) 
 def _reload_and_generate(folder: Path, device: str) -> str:
     """Load the saved folder with plain ``from_pretrained`` (no ChipCrew code) and continue ``PROMPT``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from tools.compress.metrics import generate_text
 
     model = AutoModelForCausalLM.from_pretrained(folder).to(device).eval()
     return generate_text(model, AutoTokenizer.from_pretrained(folder), PROMPT)

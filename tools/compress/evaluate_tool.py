@@ -5,9 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tools.common import ProgressFn, Timer, ToolResult, package_versions, report
-from tools.compress.corpus import load_split
-from tools.compress.decoder import load_model
-from tools.compress.quality import EvalArgs, ModelQuality, measure
+from tools.compress.args import EvalArgs, ModelQuality
 
 __all__ = ("EvaluateModelArgs", "EvaluateModelResult", "run_evaluate_model")
 
@@ -31,6 +29,10 @@ def run_evaluate_model(args: EvaluateModelArgs, progress: ProgressFn | None = No
         >>> round(r.quality.perplexity)  # doctest: +SKIP
         18
     """
+    from tools.compress.corpus import load_split
+    from tools.compress.loading import load_model
+    from tools.compress.quality import measure
+
     with Timer() as timer:
         report(progress, "loading the model", 0.0)
         model, tok = load_model(args.model, args.cache_dir, args.device)

@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from tools.common import InputError, ProgressFn, report
+from tools.compress.args import BlockMethod
 from tools.compress.block_scores import block_influence, macro_influence
 from tools.compress.decoder import ATTN_PROJ, MLP_PROJ, embed, layer_context, layers_of, remove_blocks, run_layers
 
 __all__ = (
-    "BlockMethod",
     "FusionSchedule",
     "FusedLinear",
     "BlockPruneReport",
@@ -46,7 +46,6 @@ __all__ = (
     "prune_blocks",
 )
 
-BlockMethod = Literal["fusegpt", "mi", "shortgpt"]
 _BETAS = (0.9, 0.95)  # FuseGPT code, Fuser.update
 _EPS = 1e-8
 

@@ -24,14 +24,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
 from tools.common import ProgressFn, report
+from tools.compress.args import Precision
 
 __all__ = (
-    "Precision",
     "MoreauSchedule",
     "cast_weights",
     "taylor_gradients",
@@ -39,7 +39,6 @@ __all__ = (
     "group_soft_threshold",
 )
 
-Precision = Literal["fp32", "bf16", "fp16"]
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 

@@ -10,25 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from tools.common import ProgressFn, Timer, ToolResult, package_versions, report, run_dir
-from tools.compress.corpus import load_split, windows
-from tools.compress.decoder import block_params, layers_of, load_model
-from tools.compress.metrics import generate_text
-from tools.compress.moreau import MoreauSchedule, Precision, cast_weights, moreau_gradients, taylor_gradients
-from tools.compress.quality import PROMPT, EvalArgs, ModelQuality, measure
-from tools.compress.structured import (
-    PrunePlan,
-    apply_plan,
-    load_structured,
-    plan_pruning,
-    prunable_blocks,
-    save_structured,
-    unit_scores,
-)
+from tools.compress.args import PROMPT, EvalArgs, ModelQuality, Precision
+
+if TYPE_CHECKING:
+    from tools.compress.structured import PrunePlan
 
 __all__ = ("PruneStructuredArgs", "PruneStructuredResult", "run_prune_structured", "read_plan")
 
@@ -76,6 +66,21 @@ def run_prune_structured(args: PruneStructuredArgs, progress: ProgressFn | None 
         >>> round(r.sparsity, 3)  # doctest: +SKIP
         0.2
     """
+    from tools.compress.corpus import load_split, windows
+    from tools.compress.decoder import block_params, layers_of
+    from tools.compress.loading import load_model
+    from tools.compress.metrics import generate_text
+    from tools.compress.moreau import MoreauSchedule, cast_weights, moreau_gradients, taylor_gradients
+    from tools.compress.quality import measure
+    from tools.compress.structured import (
+        apply_plan,
+        load_structured,
+        plan_pruning,
+        prunable_blocks,
+        save_structured,
+        unit_scores,
+    )
+
     with Timer() as timer:
         report(progress, "loading the model", 0.0)
         model, tok = load_model(args.model, args.cache_dir, args.device)
@@ -129,4 +134,6 @@ def run_prune_structured(args: PruneStructuredArgs, progress: ProgressFn | None 
 
 def read_plan(path: str) -> PrunePlan:
     """The mask a run wrote to ``artifacts["plan"]``."""
+    from tools.compress.structured import PrunePlan
+
     return PrunePlan.from_json(json.loads(Path(path).read_text(encoding="utf-8")))

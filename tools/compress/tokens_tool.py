@@ -14,12 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir, user_cache_dir
-from tools.compress.digits_vit import DigitsViTConfig, classify, digits_split, train_digits_vit
-from tools.compress.visionzip import forward_with_selection, tower_flops, vision_tower
 
 __all__ = (
     "CompressTokensArgs",
@@ -99,6 +96,11 @@ def run_compress_tokens(args: CompressTokensArgs, progress: ProgressFn | None = 
         >>> r = run_compress_tokens(CompressTokensArgs(budgets=[64]))  # doctest: +SKIP
         >>> {row.method: row.accuracy for row in r.rows}  # doctest: +SKIP
     """
+    import torch
+
+    from tools.compress.digits_vit import DigitsViTConfig, classify, digits_split, train_digits_vit
+    from tools.compress.visionzip import forward_with_selection, tower_flops, vision_tower
+
     with Timer() as timer:
         cfg = DigitsViTConfig(
             image_size=args.image_size, patch_size=args.patch_size, epochs=args.epochs, seed=args.seed

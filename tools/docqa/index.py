@@ -22,22 +22,23 @@ question (``Fusion``).
 from __future__ import annotations
 
 import atexit
-import os
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from qdrant_client import QdrantClient, models
 
-from tools.common import InputError, ProgressFn, report, user_data_dir
+from tools.common import InputError, ProgressFn, current_context, report, user_data_dir
 from tools.docqa.chunks import Piece
 from tools.docqa.encode import QUERY_TOKENS, encode_texts, query_threads
 from tools.docqa.lexical import doc_sparse, feedback_weights, query_sparse, tokenize, weighted_sparse
 from tools.embedding import Embedder
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
 
 __all__ = (
     "DocIndex",
@@ -71,12 +72,14 @@ def default_index_path() -> Path:
 def open_client(location: str | Path | None = None, url: str | None = None) -> QdrantClient:
     """A Qdrant client: a server at ``url``, in memory for ``":memory:"``, else embedded at ``location``.
 
-    ``url`` defaults to ``$CHIPCREW_QDRANT_URL`` (a server or cluster); without it Qdrant runs embedded.
+    ``url`` defaults to the run context's ``qdrant_url`` (a server or cluster); without one Qdrant runs embedded.
     Embedded storage may be opened by one client per process only, so clients are shared per folder.
     """
+    from qdrant_client import QdrantClient
+
     if str(location) == ":memory:":
         return QdrantClient(":memory:")
-    url = url or os.environ.get("CHIPCREW_QDRANT_URL") or None
+    url = url or current_context().qdrant_url
     if url:
         key = f"url:{url}"
         if key not in _CLIENTS:
@@ -240,6 +243,8 @@ class DocIndex:
     # ---------------------------------------------------------------- ingest
     def ingest(self, pieces: Sequence[Piece], corpus: str, progress: ProgressFn | None = None) -> IngestStats:
         """Make the index hold exactly ``pieces``, re-embedding only what changed; atomic for readers."""
+        from qdrant_client import models
+
         if not pieces:
             raise InputError("pieces", 0, "at least one documentation piece")
         ids = [p.id for p in pieces]
@@ -421,6 +426,8 @@ class DocIndex:
 
     def _sparse(self, live: str, idx: list[int], val: list[float], depth: int) -> list[Any]:
         """The ``depth`` best pieces for a sparse query (none for a query without terms)."""
+        from qdrant_client import models
+
         if not idx:
             return []
         res = self.client.query_points(
@@ -493,6 +500,8 @@ class DocIndex:
 
     def section_text(self, chunk_id: str) -> str:
         """All pieces of a section joined in order (the heading path once)."""
+        from qdrant_client import models
+
         live = self.live_collection()
         if live is None:
             return ""

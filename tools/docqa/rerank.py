@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from tools.docqa.encode import encode_texts
 from tools.docqa.lexical import Bm25, tokenize
 from tools.docqa.pseudo import PseudoQuery
 from tools.embedding import Embedder
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ("Teacher", "offline_teacher", "train_reranker", "load_projection", "save_projection", "maxsim", "LATE_DIM")
 
@@ -177,7 +181,7 @@ def train_reranker(
     return proj.detach().numpy().astype(np.float32), stats
 
 
-def _mean_loss(fn: Callable[[list], tuple["torch.Tensor", float]], lists: list, batch_size: int) -> tuple[float, float]:
+def _mean_loss(fn: Callable[[list], tuple[torch.Tensor, float]], lists: list, batch_size: int) -> tuple[float, float]:
     """Loss and top-1 agreement over all lists, batch by batch (memory stays at one batch)."""
     losses, accs, sizes = [], [], []
     for start in range(0, len(lists), batch_size):
@@ -189,7 +193,7 @@ def _mean_loss(fn: Callable[[list], tuple["torch.Tensor", float]], lists: list, 
     return sum(losses) / sum(sizes), sum(accs) / sum(sizes)
 
 
-def _pad(mats: Sequence["torch.Tensor"]) -> tuple["torch.Tensor", "torch.Tensor"]:
+def _pad(mats: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack ``(T_i, dim)`` tensors into ``(n, max T, dim)`` with a boolean mask of real rows."""
     import torch
 

@@ -1,8 +1,8 @@
 """Where the documentation QA stack keeps its corpora, trained models and indexes, and how it opens them.
 
 Built-in corpora:
-- ``openroad``: the OpenROAD and OpenROAD-flow-scripts markdown shipped in ``data/openroad-docs/``
-  (BSD-3-Clause, licences beside them), the agent's default;
+- ``openroad``: the OpenROAD and OpenROAD-flow-scripts markdown shipped as package data in ``openroad-docs/``
+  beside this module (BSD-3-Clause, licences beside them), the agent's default;
 - ``ord-qa``: RAG-EDA's 290-chunk ``openroad_documentation.json`` from the shared data, whose chunk ids the
   ORD-QA gold labels use.
 Any other name is a corpus the user ingested from a folder of markdown.
@@ -19,15 +19,16 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from qdrant_client import QdrantClient
-
-from tools.common import PROJECT_ROOT, DataNotFoundError, InputError, ProgressFn, report, shared_data_dir, user_data_dir
+from tools.common import DataNotFoundError, InputError, ProgressFn, report, shared_data_dir, user_data_dir
 from tools.docqa.chunks import Piece, Section, folder_sections, ordqa_sections, split_pieces, word_piece_counter
 from tools.docqa.index import DocIndex, open_client
 from tools.docqa.rerank import Teacher, load_projection, save_projection, train_reranker
 from tools.embedding import Embedder, default_embedder_path, load_embedder
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
 
 __all__ = (
     "EmbedderName",
@@ -47,7 +48,7 @@ __all__ = (
 
 EmbedderName = Literal["base", "finetuned"]
 BUILTIN_CORPORA = ("openroad", "ord-qa")
-SHIPPED_DOCS = PROJECT_ROOT / "data" / "openroad-docs"
+SHIPPED_DOCS = Path(__file__).resolve().parent / "openroad-docs"  # package data, so an installed wheel has it
 
 
 def models_dir() -> Path:

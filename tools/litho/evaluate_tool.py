@@ -10,11 +10,9 @@ from pydantic import BaseModel, Field
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.litho.clips import CANVAS, Clip, load_clip
-from tools.litho.images import load_mask_png, save_print_png, save_pvband_png
 from tools.litho.layout import read_gds
 from tools.litho.metrics import MaskMetrics, corner_prints, evaluate_mask
 from tools.litho.raster import rasterize
-from tools.litho.simulator import LithoSim, resolve_device
 
 __all__ = ("LithoEvaluateArgs", "LithoEvaluateResult", "run_litho_evaluate", "load_mask")
 
@@ -70,6 +68,8 @@ def load_mask(path: str | Path, clip: Clip, layer: int = 0, datatype: int = 0, s
     if suffix == ".npy":
         mask = np.load(path).astype(np.float32)
     elif suffix == ".png":
+        from tools.litho.images import load_mask_png
+
         mask = load_mask_png(path)
     else:
         shapes = read_gds(path, layer, datatype).translated(*clip.offset)
@@ -81,6 +81,9 @@ def load_mask(path: str | Path, clip: Clip, layer: int = 0, datatype: int = 0, s
 
 def run_litho_evaluate(args: LithoEvaluateArgs, progress: ProgressFn | None = None) -> LithoEvaluateResult:
     """Print a mask at the three corners and report L2, PV band, EPE (both conventions), shots and MRC."""
+    from tools.litho.images import save_print_png, save_pvband_png
+    from tools.litho.simulator import LithoSim, resolve_device
+
     report(progress, f"loading {args.clip} and {args.mask}", 0.0)
     clip = load_clip(args.clip, layer=args.layer, datatype=args.datatype)
     target = rasterize(clip.layout, convention=args.raster)

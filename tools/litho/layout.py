@@ -12,12 +12,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import gdstk
 import numpy as np
 
 from tools.common import InputError
 from tools.litho._runs import row_runs
+
+if TYPE_CHECKING:
+    import gdstk
 
 __all__ = (
     "Layout",
@@ -104,6 +107,8 @@ def read_gds(path: str | os.PathLike[str], layer: int, datatype: int = 0, cell: 
         InputError: missing file, unknown cell, an empty layer (the message lists the layers present)
             or a non-Manhattan polygon.
     """
+    import gdstk
+
     path = Path(path)
     if not path.is_file():
         raise InputError("path", str(path), "an existing .gds or .oas file")
@@ -153,6 +158,8 @@ def write_gds(
     back in the coordinates of the design it came from (pass the clip's ``offset``). The library unit is
     1 um with 1 nm precision, the usual GDS convention.
     """
+    import gdstk
+
     path = Path(path)
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     top = lib.new_cell(cell)

@@ -21,16 +21,21 @@ Definitions (binary images, 1 px = 1 nm; shared/data/iccad13/README.md, OpenILT 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
 from pydantic import BaseModel, Field
 
 from tools.common import InputError
 from tools.litho._runs import label_runs
 from tools.litho.layout import mask_to_rects
-from tools.litho.simulator import THRESHOLD, LithoSim
+
+if TYPE_CHECKING:
+    import torch
+
+    from tools.litho.simulator import LithoSim
+
+    ArrayLike = np.ndarray | torch.Tensor
 
 __all__ = (
     "EPE_CONSTRAINT",
@@ -52,12 +57,9 @@ EPE_CONSTRAINT = 15  # nm (OpenILT pyilt/evaluation.py EPE_CONSTRAINT)
 EPE_SPACING = 40  # nm between check points and from an edge's ends (EPE_CHECK_INTERVEL, EPE_CHECK_START_INTERVEL)
 EPE_SHORT_EDGE = 80  # nm; edges up to this get one check point in the middle (MIN_EPE_CHECK_LENGTH)
 
-ArrayLike = np.ndarray | torch.Tensor
-
-
 def _binary(image: ArrayLike, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Boolean numpy image (>= 0.5 is on), shape-checked."""
-    if isinstance(image, torch.Tensor):
+    if hasattr(image, "detach"):  # a torch tensor (duck-typed: the metrics themselves need no torch)
         image = image.detach().cpu().numpy()
     image = np.asarray(image)
     if image.ndim != 2 or (shape is not None and image.shape != shape):
@@ -251,6 +253,10 @@ class MaskMetrics(BaseModel):
 
 def corner_prints(mask: ArrayLike, sim: LithoSim) -> dict[str, np.ndarray]:
     """Binary prints (``I >= 0.225``) of the mask binarised at 0.5, at the three corners: ``{corner: bool}``."""
+    import torch
+
+    from tools.litho.simulator import THRESHOLD
+
     binary = _binary(mask, "mask", (sim.size, sim.size))
     with torch.no_grad():
         images = sim.simulate(torch.from_numpy(binary.astype(np.float32)))

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
 from pydantic import BaseModel, Field
 
 from tools.common import ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.litho.clips import load_clip
-from tools.litho.images import save_print_png, save_pvband_png
 from tools.litho.metrics import l2, pv_band
 from tools.litho.raster import rasterize
-from tools.litho.simulator import CORNERS, THRESHOLD, LithoSim, resolve_device
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ("LithoSimulateArgs", "LithoSimulateResult", "run_litho_simulate", "sync")
 
@@ -58,6 +58,8 @@ class LithoSimulateResult(ToolResult):
 def sync(device: torch.device) -> None:
     """Wait for queued CUDA work so wall-clock timings are honest."""
     if device.type == "cuda":
+        import torch
+
         torch.cuda.synchronize(device)
 
 
@@ -69,6 +71,11 @@ def run_litho_simulate(args: LithoSimulateArgs, progress: ProgressFn | None = No
     (print over target) and, for ``all``, ``pvband.png``. The engine is built and run once before the
     timed call, so ``seconds`` is what a repeated call (e.g. inside an optimisation loop) costs.
     """
+    import torch
+
+    from tools.litho.images import save_print_png, save_pvband_png
+    from tools.litho.simulator import CORNERS, THRESHOLD, LithoSim, resolve_device
+
     report(progress, f"loading {args.clip}", 0.0)
     with Timer() as setup:
         clip = load_clip(args.clip, layer=args.layer, datatype=args.datatype)

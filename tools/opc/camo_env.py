@@ -47,6 +47,7 @@ from tools.litho.clips import load_clip
 from tools.litho.metrics import EPE_CONSTRAINT, epe_checkpoints
 from tools.litho.raster import rasterize
 from tools.litho.simulator import THRESHOLD, LithoSim
+from tools.opc.configs import CAMO_LAYERS
 from tools.opc.legalize import MaskRules, move_bounds
 from tools.opc.mbopc import measure_epe
 from tools.opc.segments import SegmentSet, fragment
@@ -66,7 +67,7 @@ __all__ = (
 )
 
 ENV_ID = "chipcrew/CamoOPC-v0"
-LAYERS: tuple[str, ...] = ("metal", "via")
+LAYERS = CAMO_LAYERS
 W_EPE = 1000.0
 """Cost of one EPE violation in the reward, nm^2 (about a 60 nm segment 15 nm off target)."""
 SEARCH_NM = 40

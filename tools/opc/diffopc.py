@@ -20,7 +20,7 @@ jog-merged and rasterised exactly; its metrics are computed at full resolution b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,11 +29,12 @@ import torch
 from tools.common import ProgressFn, report
 from tools.litho.metrics import EPE_CONSTRAINT, epe_checkpoints
 from tools.litho.simulator import THRESHOLD
-from tools.opc.legalize import MaskRules, merge_jogs, move_bounds
+from tools.opc.configs import DiffOPCConfig
+from tools.opc.legalize import merge_jogs, move_bounds
 from tools.opc.segments import SegmentSet, fragment, moved_polygons
 from tools.opc.spectrum import EdgeMask
 
-__all__ = ("DiffOPCConfig", "EdgeOPCResult", "optimize_edges", "CORNERS", "edge_model", "sample_points")
+__all__ = ("EdgeOPCResult", "optimize_edges", "CORNERS", "edge_model", "sample_points")
 
 CORNERS: tuple[str, ...] = ("nominal", "max", "min")
 """Process corners of the ICCAD13 model (iccad13/README.md): nominal, focus @ 1.02 dose, defocus @ 0.98."""
@@ -41,36 +42,6 @@ EPE_MARGIN = 0.01
 """Intensity margin the EPE hinge asks for beyond the 0.225 threshold (about 1 nm of edge)."""
 EPE_SLOPE = 0.01
 """Aerial-image slope at a printed edge, intensity per nm: the order of magnitude on these clips."""
-
-
-@dataclass(frozen=True)
-class DiffOPCConfig:
-    """Settings of the DiffOPC optimiser.
-
-    Attributes:
-        iterations: Adam steps in total (all grids together).
-        step_nm: Adam learning rate, i.e. the largest move per step. In nm.
-        weight_corner: weight of the max/min-corner print errors (DiffOPC ``WeightPVBL2: 0.9``).
-        weight_pvb: weight of the squared difference between max and min prints (the PV band).
-        weight_epe: weight of the EPE hinge, a sum over probes of squared shortfalls in units of ``EPE_SLOPE``
-            (about nm of edge), so comparable with the nm^2 print terms.
-        grids: multi-resolution schedule ``(out_size, fraction of the iterations)``; fractions add up to 1.
-        jog_merge_nm: pieces of one edge whose rounded moves differ by at most this share one move. In nm.
-        rules: mask rules for the move bounds.
-
-    The step and the weights were tuned on the ten ICCAD13 clips (exact raster) against the targets
-    EPE <= 2, L2 <= 37,000, PV band <= 50,000 on average; the loss is flat after ~120 steps of 3 nm.
-    """
-
-    iterations: int = 200
-    step_nm: float = 3.0
-    weight_corner: float = 0.9
-    weight_pvb: float = 8.0
-    weight_epe: float = 400.0
-    grids: tuple[tuple[int, float], ...] = ((256, 0.5), (512, 0.5))
-    jog_merge_nm: int = 2
-    rules: MaskRules = field(default_factory=MaskRules)
-
 
 
 @dataclass

@@ -22,31 +22,9 @@ import torch
 
 from tools.common import ProgressFn, report
 from tools.litho.simulator import CORNERS, THRESHOLD
+from tools.opc.configs import ILTConfig
 
-__all__ = ("ILTConfig", "ILTResult", "optimize_pixels")
-
-
-@dataclass(frozen=True)
-class ILTConfig:
-    """Settings of the pixel ILT baseline (defaults: OpenILT ``config/simpleilt2048.txt``).
-
-    Attributes:
-        iterations: SGD steps.
-        step_size: SGD learning rate on the pixel parameters.
-        mask_steepness: ``SigmoidSteepness`` of the mask parameterisation.
-        weight_pvbl2: weight of the max/min-corner print errors (``WeightPVBL2``).
-        weight_pvband: weight of the squared max-min print difference (``WeightPVBand``).
-        window_offset: first optimised row/column. In px.
-        window_size: side of the optimised window. In px.
-    """
-
-    iterations: int = 20
-    step_size: float = 0.5
-    mask_steepness: float = 4.0
-    weight_pvbl2: float = 1.0
-    weight_pvband: float = 0.0
-    window_offset: int = 512
-    window_size: int = 1024
+__all__ = ("ILTResult", "optimize_pixels")
 
 
 @dataclass

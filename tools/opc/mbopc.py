@@ -11,7 +11,6 @@ same mask-rule check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,34 +19,12 @@ import torch
 from tools.common import ProgressFn, report
 from tools.litho.simulator import THRESHOLD
 from tools.opc.diffopc import EdgeOPCResult
-from tools.opc.legalize import MaskRules, merge_jogs, move_bounds
+from tools.opc.configs import MBOPCConfig
+from tools.opc.legalize import merge_jogs, move_bounds
 from tools.opc.segments import SegmentSet, moved_polygons
 from tools.opc.spectrum import EdgeMask
 
-__all__ = ("MBOPCConfig", "optimize_mbopc", "measure_epe")
-
-
-@dataclass(frozen=True)
-class MBOPCConfig:
-    """Settings of the EPE-feedback OPC baseline.
-
-    Attributes:
-        iterations: simulate-measure-move rounds.
-        gain: fraction of the measured EPE corrected per round (0 < gain <= 1).
-        max_step_nm: largest move per round; halved every ``decay_every`` rounds (SimpleOPC: 8 nm, 4). In nm.
-        decay_every: rounds between halvings of ``max_step_nm``.
-        search_nm: how far along the normal the printed edge is searched, each side. In nm.
-        jog_merge_nm: see ``tools.opc.legalize.merge_jogs``. In nm.
-        rules: mask rules for the move bounds.
-    """
-
-    iterations: int = 12
-    gain: float = 0.5
-    max_step_nm: float = 8.0
-    decay_every: int = 4
-    search_nm: int = 40
-    jog_merge_nm: int = 2
-    rules: MaskRules = field(default_factory=MaskRules)
+__all__ = ("optimize_mbopc", "measure_epe")
 
 
 def measure_epe(intensity: np.ndarray, segs: SegmentSet, search_nm: int) -> np.ndarray:

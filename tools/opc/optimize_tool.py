@@ -10,27 +10,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
-import torch
 from pydantic import BaseModel, Field
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.litho.clips import Clip, load_clip
-from tools.litho.images import save_mask_png, save_print_png, save_pvband_png
 from tools.litho.layout import mask_to_rects, write_gds
 from tools.litho.metrics import MaskMetrics, corner_prints, evaluate_mask
 from tools.litho.raster import rasterize
-from tools.litho.simulator import LithoSim, resolve_device
-from tools.opc.diffopc import DiffOPCConfig, edge_model, optimize_edges
-from tools.opc.ilt import ILTConfig, optimize_pixels
-from tools.opc.mbopc import MBOPCConfig, optimize_mbopc
+from tools.opc.configs import DiffOPCConfig, ILTConfig, MBOPCConfig
+
+if TYPE_CHECKING:
+    from tools.litho.simulator import LithoSim
 
 __all__ = ("OPCOptimizeArgs", "OPCOptimizeResult", "run_opc_optimize", "METHODS", "DEFAULT_ITERATIONS")
 
 Method = Literal["diffopc", "ilt", "mbopc", "camo"]
-METHODS: tuple[str, ...] = ("diffopc", "ilt", "mbopc", "camo")
+METHODS: tuple[str, ...] = get_args(Method)
 DEFAULT_ITERATIONS: dict[str, int] = {
     "diffopc": DiffOPCConfig().iterations,
     "ilt": ILTConfig().iterations,
@@ -98,6 +96,10 @@ class OPCOptimizeResult(ToolResult):
 
 def run_opc_optimize(args: OPCOptimizeArgs, progress: ProgressFn | None = None) -> OPCOptimizeResult:
     """Optimise the clip's mask with the chosen method, score it and write the artefacts."""
+    import torch
+
+    from tools.litho.simulator import LithoSim, resolve_device
+
     report(progress, f"loading {args.clip}", 0.0)
     with Timer() as total:
         torch.manual_seed(args.seed)
@@ -139,6 +141,10 @@ def _optimise(
     args: OPCOptimizeArgs, clip: Clip, target: np.ndarray, sim: LithoSim, iterations: int, progress: ProgressFn | None
 ) -> tuple[np.ndarray, list[np.ndarray] | None, list[dict[str, float]], int, int | None]:
     """(binary mask, mask polygons or None for pixel masks, history, best iteration, segment count)."""
+    from tools.opc.diffopc import edge_model, optimize_edges
+    from tools.opc.ilt import optimize_pixels
+    from tools.opc.mbopc import optimize_mbopc
+
     if args.method == "ilt":
         offset, side = ILT_WINDOWS.get(clip.suite, ILT_DEFAULT_WINDOW)
         res = optimize_pixels(target, sim, ILTConfig(iterations=iterations, window_offset=offset, window_size=side), progress)
@@ -178,6 +184,8 @@ def _write(
     history: list[dict[str, float]],
 ) -> dict[str, str]:
     """Write GDS, NPY, PNGs and the history; return their paths by kind."""
+    from tools.litho.images import save_mask_png, save_print_png, save_pvband_png
+
     stem = clip.name
     shapes = polygons if polygons is not None else mask_to_rects(mask)
     paths = {

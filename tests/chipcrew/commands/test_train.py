@@ -19,8 +19,11 @@ def test_help_lists_the_options() -> None:
 
 
 def test_unknown_layer_is_rejected_with_the_choices(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["camo", "--layer", "poly", "--out", str(tmp_path)])
-    assert result.exit_code == 2 and "poly" in result.output and not any(tmp_path.iterdir())
+    from chipcrew.cli import app as main
+
+    result = runner.invoke(main, ["train", "camo", "--layer", "poly", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and not any(tmp_path.iterdir())
+    assert result.stderr.strip() == "error: --layer: 'poly' is not accepted (accepted: metal, via)"
 
 
 def test_train_is_mounted_on_the_main_cli() -> None:

@@ -1,5 +1,5 @@
 """Fixtures for the analog tests: ngspice and the shared analog data (skip, saying what is missing), torch on one
-thread, and a scripted LLM that answers LLANA's three prompts with fixed replies."""
+thread, and a scripted LLM that answers LLANA's three prompts (the shipped templates) with fixed replies."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import torch
 
+from chipcrew.llm.adapters import llana_prompts
+from tools.analog.llana import LLANAPrompts
 from tools.common import DataNotFoundError, shared_data_dir
 
 
@@ -56,3 +58,8 @@ class ScriptedLLM:
 def scripted_llm() -> Callable[..., ScriptedLLM]:
     return ScriptedLLM
 
+
+@pytest.fixture(scope="session")
+def llana_templates() -> LLANAPrompts:
+    """The LLANA templates ChipCrew ships (the scripted LLM recognises their wording)."""
+    return llana_prompts()

@@ -18,6 +18,7 @@ from tools.analog.llana import (
 )
 from tools.analog.optim import sobol_points
 from tools.analog.problem import KnobSpace
+from tools.common import InputError
 
 SPACE = KnobSpace(
     ("VO1M/VO1P", "VS", "net0108"),
@@ -71,11 +72,11 @@ def test_constraints_narrow_widen_and_tie() -> None:
     assert sub.from_unit(unit, SPACE) == pytest.approx([0.5, 1.0])
 
 
-def test_constraint_mode_keeps_the_full_box_without_usable_advice(scripted_llm) -> None:
+def test_constraint_mode_keeps_the_full_box_without_usable_advice(scripted_llm, llana_templates) -> None:
     sub, notes, stats = ask_constraints(None, SPACE, "an OTA", "cmrr")
     assert sub == Subspace.full(SPACE) and "no LLM" in notes[0] and stats.calls == 0
     llm = scripted_llm(lambda n: "", constraint="I would not narrow anything.")
-    sub, notes, stats = ask_constraints(llm, SPACE, "an OTA", "cmrr")
+    sub, notes, stats = ask_constraints(llm, SPACE, "an OTA", "cmrr", llana_templates)
     assert sub == Subspace.full(SPACE) and stats.unparsed == 1 and "no JSON" in notes[0]
     prompt, schema = llm.prompts[0]
     assert "weight of net net0108: [0.000, 0.500]" in prompt and schema["required"] == ["ranges", "ties"]
@@ -85,13 +86,13 @@ def _quadratic(values: np.ndarray) -> np.ndarray:
     return ((np.atleast_2d(values) / np.array(SPACE.high) - 0.3) ** 2).sum(axis=1)
 
 
-def test_one_llana_step_uses_the_llm_candidates_and_predictions(scripted_llm) -> None:
+def test_one_llana_step_uses_the_llm_candidates_and_predictions(scripted_llm, llana_templates) -> None:
     replies = ['{"VO1M/VO1P": 1.5, "VS": 1.5, "net0108": 0.15}', "garbage", '{"VO1M/VO1P": 9, "VS": 1.5, "net0108": 0.15}',
                '{"VO1M/VO1P": 4.0, "VS": 4.0, "net0108": 0.4}']
     llm = scripted_llm(lambda n: replies[(n - 1) % 4], score='{"score": 0.01}')
     z = sobol_points(3, 5, seed=0)
     y = _quadratic(SPACE.to_values(z))
-    step = LLANAProposer(SPACE, "an OTA", "cmrr", llm, seed=0, n_candidates=4, n_samples=2)
+    step = LLANAProposer(SPACE, "an OTA", "cmrr", llm, seed=0, prompts=llana_templates, n_candidates=4, n_samples=2)
     nxt, source = step.next(z, y)
     s = step.stats
     assert (s.llm_candidates, s.unparsed, s.clipped, s.fallback_candidates) == (3, 1, 1, 1)
@@ -104,7 +105,7 @@ def test_one_llana_step_uses_the_llm_candidates_and_predictions(scripted_llm) ->
     assert "Predict the score" in llm.prompts[4][0] and llm.prompts[4][1]["required"] == ["score"]
 
 
-def test_llana_without_an_llm_or_with_a_failing_one_falls_back_to_the_gp(scripted_llm) -> None:
+def test_llana_without_an_llm_or_with_a_failing_one_falls_back_to_the_gp(llana_templates) -> None:
     z = sobol_points(3, 5, seed=0)
     y = _quadratic(SPACE.to_values(z))
     step = LLANAProposer(SPACE, "an OTA", "cmrr", None, seed=0, n_candidates=2)
@@ -114,6 +115,14 @@ def test_llana_without_an_llm_or_with_a_failing_one_falls_back_to_the_gp(scripte
     def broken(prompt: str, *, schema=None) -> str:
         raise TimeoutError("endpoint down")
 
-    step = LLANAProposer(SPACE, "an OTA", "cmrr", broken, seed=0, n_candidates=2, n_samples=1)
+    step = LLANAProposer(SPACE, "an OTA", "cmrr", broken, seed=0, prompts=llana_templates, n_candidates=2, n_samples=1)
     _, source = step.next(z, y)
     assert source == "gp_sample" and step.stats.errors == 4 and "endpoint down" in step.notes[0]
+
+
+def test_an_llm_without_its_prompt_templates_is_refused_naming_the_field(scripted_llm) -> None:
+    llm = scripted_llm(lambda n: "")
+    with pytest.raises(InputError, match="prompts: None is not accepted; expected LLANAPrompts"):
+        LLANAProposer(SPACE, "an OTA", "cmrr", llm, seed=0)
+    with pytest.raises(InputError, match="prompts"):
+        ask_constraints(llm, SPACE, "an OTA", "cmrr")

@@ -23,18 +23,20 @@ def test_gp_ei_on_the_real_loop_writes_history_plot_and_best_layout(tmp_path: Pa
     assert all(Path(r.artifacts[k]).exists() for k in ("convergence", "gds", "png", "layout"))
 
 
-def test_llana_and_llm_constraint_run_end_to_end_with_a_scripted_llm(tmp_path: Path, ngspice: str, scripted_llm) -> None:
+def test_llana_and_llm_constraint_run_end_to_end_with_a_scripted_llm(
+    tmp_path: Path, ngspice: str, scripted_llm, llana_templates
+) -> None:
     llm = scripted_llm(
         lambda n: json.dumps({"TAIL": round(0.2 * (n % 20), 2), "X": 4.0, "OUT": 1.0, "NB": 2.5}),
         score='{"score": -0.2}',
         constraint=json.dumps({"ranges": {"TAIL": [2, 4], "X": [0, 1]}, "ties": [["OUT", "NB"]]}),
     )
     common = dict(circuit="OTA_5T", budget=4, n_init=2, llana_candidates=2, llana_samples=1)
-    r = run_analog_optimize(AnalogOptimizeArgs(method="llana", out_dir=str(tmp_path / "l"), **common), llm=llm)
+    r = run_analog_optimize(AnalogOptimizeArgs(method="llana", out_dir=str(tmp_path / "l"), **common), llm=llm, prompts=llana_templates)
     assert r.llm["calls"] == 2 * (2 + 2) and r.llm["llm_candidates"] >= 1 and r.notes == []
     sources = [t["source"] for t in json.loads(Path(r.artifacts["history"]).read_text())["trials"]]
     assert sources[:2] == ["init", "init"] and "llm" in sources[2:]
-    c = run_analog_optimize(AnalogOptimizeArgs(method="llana_constraint", out_dir=str(tmp_path / "c"), **common), llm=llm)
+    c = run_analog_optimize(AnalogOptimizeArgs(method="llana_constraint", out_dir=str(tmp_path / "c"), **common), llm=llm, prompts=llana_templates)
     assert c.search_box["TAIL"] == [2.0, 4.0] and c.search_box["X"] == [0.0, 1.0] and c.ties == [["OUT", "NB"]]
     assert 2.0 <= c.best_knobs["TAIL"] <= 4.0 and c.best_knobs["OUT"] == c.best_knobs["NB"]
 

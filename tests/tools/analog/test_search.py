@@ -33,10 +33,12 @@ class FakeProblem:
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_every_method_shares_the_initial_design_and_spends_the_budget(method: str, scripted_llm) -> None:
+def test_every_method_shares_the_initial_design_and_spends_the_budget(method: str, scripted_llm, llana_templates) -> None:
     llm = scripted_llm(lambda n: json.dumps({"A": 1.0 + 0.01 * n, "B": 1.5, "C": 2.0}), constraint='{"ranges": {"A": [0, 3]}, "ties": []}')
     problem = FakeProblem()
-    log = run_search(problem, method, budget=7, n_init=4, seed=2, llm=llm if method.startswith("llana") else None)
+    log = run_search(
+        problem, method, budget=7, n_init=4, seed=2, llm=llm if method.startswith("llana") else None, prompts=llana_templates
+    )
     assert len(log.trials) == 7 and problem.calls == 7
     assert [t.source for t in log.trials[:4]] == ["init"] * 4
     best = log.best_so_far()
@@ -46,9 +48,10 @@ def test_every_method_shares_the_initial_design_and_spends_the_budget(method: st
         assert [t.values.tolist() for t in log.trials[:4]] == [t.values.tolist() for t in reference.trials]
 
 
-def test_llana_with_a_scripted_llm_evaluates_its_proposals(scripted_llm) -> None:
+def test_llana_with_a_scripted_llm_evaluates_its_proposals(scripted_llm, llana_templates) -> None:
     llm = scripted_llm(lambda n: json.dumps({"A": round(0.5 + 0.1 * n, 2), "B": 1.5, "C": 1.5}))
-    log = run_search(FakeProblem(), "llana", budget=6, n_init=3, seed=0, llm=llm, llana={"n_candidates": 2, "n_samples": 1})
+    llana = {"n_candidates": 2, "n_samples": 1}
+    log = run_search(FakeProblem(), "llana", budget=6, n_init=3, seed=0, llm=llm, llana=llana, prompts=llana_templates)
     assert [t.source for t in log.trials[3:]] == ["llm"] * 3 and log.notes == []
     assert log.llm.llm_candidates == 6 and log.llm.calls == 3 * (2 + 2)
 

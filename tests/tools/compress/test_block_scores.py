@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from tools.compress.block_scores import block_influence, macro_influence, mean_cosine
-from tools.compress.decoder import block_inputs, layers_of, load_model, remove_blocks
+from tools.compress.decoder import block_inputs, layers_of, remove_blocks
+from tools.compress.loading import load_model
 
 IDS = torch.randint(3, 300, (2, 10), generator=torch.Generator().manual_seed(3))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tools.common import DataNotFoundError, InputError
+from tools.common import InputError
 from tools.compress.decoder import (
     block_inputs,
     block_params,
@@ -18,10 +18,10 @@ from tools.compress.decoder import (
     layer_context,
     layers_of,
     lm_logits,
-    load_model,
     remove_blocks,
     run_layers,
 )
+from tools.compress.loading import load_model
 
 IDS = torch.randint(3, 300, (2, 12), generator=torch.Generator().manual_seed(1))
 
@@ -85,8 +85,3 @@ def test_unsupported_architecture_names_the_type(tmp_path: Path) -> None:
     model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=50))
     with pytest.raises(InputError, match="gpt2.*LLaMA-style"):
         check_decoder(model)
-
-
-def test_missing_model_path_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(DataNotFoundError, match="not found"):
-        load_model(str(tmp_path / "no-such-model"))

@@ -11,7 +11,8 @@ from torch import nn
 
 from tools.common import InputError
 from tools.compress.block_scores import block_influence
-from tools.compress.decoder import block_inputs, embed, layer_context, layers_of, load_model, run_layers
+from tools.compress.decoder import block_inputs, embed, layer_context, layers_of, run_layers
+from tools.compress.loading import load_model
 from tools.compress.fusegpt import (
     FusedLinear,
     FusionSchedule,

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tools.compress.decoder import load_model
+from tools.compress.loading import load_model
 from tools.compress.metrics import generate_text, latency_ms, perplexity
 
 WINDOWS = torch.randint(3, 300, (3, 9), generator=torch.Generator().manual_seed(6))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tools.compress.decoder import load_model
+from tools.compress.loading import load_model
 from tools.compress.moreau import MoreauSchedule, cast_weights, group_soft_threshold, moreau_gradients, taylor_gradients
 
 IDS = torch.randint(3, 300, (2, 12), generator=torch.Generator().manual_seed(5))

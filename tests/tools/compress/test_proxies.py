@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from tools.compress.corpus import load_documents, split_documents
-from tools.compress.decoder import load_model
+from tools.compress.loading import load_model
 from tools.compress.proxies import (
     N_OPTIONS,
     ProxyItem,

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from tools.common import InputError
-from tools.compress.decoder import block_params, layers_of, load_model
+from tools.compress.decoder import block_params, layers_of
+from tools.compress.loading import load_model
 from tools.compress.structured import (
     PrunePlan,
     UnitScores,

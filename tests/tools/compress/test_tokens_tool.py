@@ -17,13 +17,13 @@ def test_budgets_scale_and_split_like_the_paper(budget: int, patches: int, expec
 
 
 def test_curve_on_a_tiny_vit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools.compress import digits_vit, tokens_tool
+    from tools.compress import digits_vit
 
     def untrained(cfg, cache_dir, progress=None):  # the curve's mechanics, without minutes of training
         model = digits_vit._build(cfg).eval()
         return model, 0.1
 
-    monkeypatch.setattr(tokens_tool, "train_digits_vit", untrained)
+    monkeypatch.setattr(digits_vit, "train_digits_vit", untrained)
     args = CompressTokensArgs(
         budgets=[64, 576], image_size=16, patch_size=4, cache_dir=str(tmp_path), out_dir=str(tmp_path / "out"), layer=0
     )

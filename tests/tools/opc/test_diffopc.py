@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from tools.litho.metrics import evaluate_mask
-from tools.opc.diffopc import DiffOPCConfig, _schedule, edge_model, optimize_edges, sample_points
+from tools.opc.configs import DiffOPCConfig
+from tools.opc.diffopc import _schedule, edge_model, optimize_edges, sample_points
 from tools.opc.legalize import move_bounds
 
 

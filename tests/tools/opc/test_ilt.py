@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.opc.ilt import ILTConfig, optimize_pixels
+from tools.opc.configs import ILTConfig
+from tools.opc.ilt import optimize_pixels
 
 
 def test_two_sgd_steps_lower_the_loss_and_leave_the_outside_alone(sim) -> None:

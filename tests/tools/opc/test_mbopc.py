@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tools.litho.simulator import THRESHOLD
-from tools.opc.mbopc import MBOPCConfig, measure_epe, optimize_mbopc
+from tools.opc.configs import MBOPCConfig
+from tools.opc.mbopc import measure_epe, optimize_mbopc
 from tools.opc.segments import fragment
 
 BOX = np.array([[100, 100], [100, 300], [260, 300], [260, 100]])

@@ -1,0 +1,282 @@
+"""MixPE's half of the hardware architect: its tools, request parsing and answer templates.
+
+``mixpe_gemm`` checks the mixed-precision GEMM (dequantise after the per-group partial sum, shift-and-add
+products) against ``torch.matmul`` and counts the operations of both orders; ``mixpe_perf`` gives the time and
+energy of iso-area designs on a transformer's weight GEMMs. The planner reads shapes (``256x512x128``), precisions
+(``W4A8``, ``fp16 activations``), model names in any common spelling, designs and the baseline after
+"than"/"vs"/"over", sequence length, batch and group size; anything unsaid is left to the tool's defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agents.base import ToolCall, ToolSpec
+from agents.parsing import BATCH, SEED, artifact_lines, first_match, put_int
+from tools.mixpe.gemm import MixPEGemmArgs, MixPEGemmResult, run_mixpe_gemm
+from tools.mixpe.perf import MixPEPerfArgs, MixPEPerfResult, run_mixpe_perf
+from tools.mixpe.transformer_shapes import find_model
+
+__all__ = ("TOOLS", "EXAMPLES", "KEYWORDS", "RENDERERS", "plan")
+
+_FLAGS = re.I
+_SHAPE = re.compile(r"\b(\d+)\s*[x×*]\s*(\d+)\s*[x×*]\s*(\d+)\b", _FLAGS)
+_DIM = {d: re.compile(rf"\b{d}\s*=\s*(\d+)\b", _FLAGS) for d in ("m", "k", "n")}
+_WXAY = re.compile(r"\bw(\d+)\s*a(\d+)\b", _FLAGS)
+_GEMM_INTENT = re.compile(
+    r"bit[\s-]*exact|exactness|functional[\s-]+(?:model|check)|torch\.matmul|\bverify\b|"
+    r"op(?:eration)?s?[\s-]+counts?|count(?:s|ing)?\s+(?:the\s+)?(?:op|mult|shift|add|dequant)|"
+    r"how\s+many\s+(?:op|mult|shift|add|dequant)|\bcheck\b.*\bgemm\b|\bgemm\b.*\bcheck\b",
+    _FLAGS,
+)
+_GROUP = (
+    re.compile(r"\bgroup(?:[\s_-]*size)?\s*(?:of|=|:|is)?\s*(\d+)\b", _FLAGS),
+    re.compile(r"\bgroups?\s+of\s+(\d+)\b", _FLAGS),
+    re.compile(r"\bg\s*=?\s*(\d+)\b", _FLAGS),
+)
+_SEQ = (
+    re.compile(
+        r"\b(?:seq(?:uence)?[\s_-]*len(?:gth)?|context(?:[\s_-]*length)?|prompt(?:[\s_-]*length)?)"
+        r"\s*(?:of|=|:|is)?\s*(\d+)\s*(k)?\b",
+        _FLAGS,
+    ),
+    re.compile(r"\b(\d+)\s*(k)?[\s-]*tokens?\b", _FLAGS),
+)
+_DECODE = re.compile(r"\bdecod\w*|\bnext[\s-]token|\bper[\s-]token\b|\btoken[\s-]+generation\b", _FLAGS)
+_WEIGHT_BITS = re.compile(r"\b(?:u?int(\d+)|(\d+)[\s-]*bits?)[\s-]+weights?\b", _FLAGS)
+_ACT_FP16 = re.compile(
+    r"\b(?:fp16|float16|half)[\s-]+activations?\b|\bactivations?\s+(?:in|at|of)\s+(?:fp16|float16)\b", _FLAGS
+)
+_ACT_INT8 = re.compile(r"\bint8[\s-]+activations?\b|\bactivations?\s+(?:in|at|of)\s+int8\b", _FLAGS)
+_BARE_FP16 = re.compile(r"\b(?:fp16|float16|half[\s-]precision)\b", _FLAGS)
+_BARE_INT8 = re.compile(r"\bint8\b", _FLAGS)
+_COMPARE = r"(?:than|vs\.?|versus|against|over|compared\s+(?:to|with)|relative\s+to|normali[sz]ed\s+to)"
+_ARTICLES = r"(?:\s+(?:on|an?|the|a\s+plain|plain|conventional))*"
+_HW_NOUN = r"(?:array|accelerator|baseline|pes?|design|hardware|systolic|mac|engine|chip|unit|core)s?"
+_NOT_ACTIVATIONS = r"(?![\s-]+activations?)"
+_DESIGN_WORDS = (("BitFusion", r"bit[\s-]*fusion"), ("ANT", r"ant"), ("FP16", r"fp16|float16"), ("INT8", r"int8"))
+_AFTER_COMPARE = tuple(
+    (name, rf"{_COMPARE}{_ARTICLES}\s+(?:{word})\b{_NOT_ACTIVATIONS}") for name, word in _DESIGN_WORDS
+)
+_MENTION = (
+    ("BitFusion", re.compile(r"\bbit[\s-]*fusion\b", _FLAGS)),  # BitFusion and ANT are only ever designs
+    ("ANT", re.compile(r"\bant\b", _FLAGS)),
+    # FP16 and INT8 are designs as hardware or after a comparison word, otherwise number formats
+    ("FP16", re.compile(rf"\b(?:fp16|float16)\s+{_HW_NOUN}\b|{_AFTER_COMPARE[2][1]}", _FLAGS)),
+    ("INT8", re.compile(rf"\bint8\s+{_HW_NOUN}\b|{_AFTER_COMPARE[3][1]}", _FLAGS)),
+)
+_ALL_DESIGNS = re.compile(r"\ball\s+(?:the\s+)?(?:designs|baselines|accelerators|arrays)\b", _FLAGS)
+
+
+def plan(request: str) -> ToolCall:
+    """``mixpe_gemm`` for correctness / op-count questions and explicit shapes, else ``mixpe_perf``."""
+    if _SHAPE.search(request) or _GEMM_INTENT.search(request):
+        return ToolCall(tool="mixpe_gemm", args=_gemm_args(request))
+    return ToolCall(tool="mixpe_perf", args=_perf_args(request))
+
+
+def _gemm_args(text: str) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    shape = _SHAPE.search(text)
+    if shape:
+        args.update(m=int(shape[1]), k=int(shape[2]), n=int(shape[3]))
+    for dim, pattern in _DIM.items():
+        found = pattern.search(text)
+        if found:
+            args[dim] = int(found[1])
+    args.update(_precision_args(text, bare_formats=True))
+    put_int(args, "group_size", text, *_GROUP)
+    put_int(args, "seed", text, SEED)
+    return args
+
+
+def _perf_args(text: str) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    model = find_model(text)
+    if model:
+        args["model"] = model
+    args.update(_precision_args(text, bare_formats=False))
+    focus = "MixPE-A16" if args.get("activation") == "fp16" else "MixPE-A8"
+    mentioned = _designs_mentioned(text)
+    baseline = _baseline(text) or (mentioned[0] if len(mentioned) == 1 else None)
+    if baseline:
+        args["baseline"] = baseline
+    if mentioned and not _ALL_DESIGNS.search(text):
+        args["designs"] = [focus, *[d for d in mentioned if d != focus]]
+    if _DECODE.search(text):
+        args["seq_len"] = 1
+    seq = first_match(text, *_SEQ)
+    if seq:
+        args["seq_len"] = int(seq[1]) * (1024 if seq[2] else 1)
+    put_int(args, "batch", text, BATCH)
+    put_int(args, "group_size", text, *_GROUP)
+    return args
+
+
+def _precision_args(text: str, bare_formats: bool) -> dict[str, Any]:
+    """``weight_bits`` and ``activation`` from ``W4A8``-style tags or "fp16 activations"-style phrases.
+
+    With ``bare_formats`` a lone "fp16"/"int8" names the activation format (GEMM checks); in performance
+    requests a lone format names a design ("than FP16"), so it is left to ``_designs_mentioned``.
+    """
+    out: dict[str, Any] = {}
+    tag = _WXAY.search(text)
+    if tag:
+        out["weight_bits"] = int(tag[1])
+        out["activation"] = {"8": "int8", "16": "fp16"}.get(tag[2], f"a{tag[2]}")
+    else:
+        bits = _WEIGHT_BITS.search(text)
+        if bits:
+            out["weight_bits"] = int(bits[1] or bits[2])
+    if _ACT_FP16.search(text) or (bare_formats and "activation" not in out and _BARE_FP16.search(text)):
+        out["activation"] = "fp16"
+    elif _ACT_INT8.search(text) or (bare_formats and "activation" not in out and _BARE_INT8.search(text)):
+        out["activation"] = "int8"
+    return out
+
+
+def _designs_mentioned(text: str) -> list[str]:
+    """Baseline designs named in the text, in order of appearance.
+
+    BitFusion and ANT count wherever they appear; FP16 and INT8 only as hardware ("an INT8 array") or
+    after a comparison word ("than FP16"), not as activation formats ("FP16 activations").
+    """
+    hits = [(found.start(), name) for name, pattern in _MENTION if (found := pattern.search(text))]
+    return [name for _, name in sorted(hits)]
+
+
+def _baseline(text: str) -> str | None:
+    """The design after "than", "vs", "over", "against", "compared to"... if any."""
+    return next((name for name, pattern in _AFTER_COMPARE if re.search(pattern, text, _FLAGS)), None)
+
+
+def _render_perf(r: MixPEPerfResult) -> str:
+    base = next(d for d in r.designs if d.design == r.baseline)
+    lines = [
+        f"**{r.focus_label} is {r.speedup:.2f}x faster than {base.label} and uses {r.energy_reduction:.2f}x less "
+        f"energy** on {r.model} ({r.tokens} tokens: batch {r.batch} x {r.seq_len}; W{r.weight_bits} weights, "
+        f"group {r.group_size}).",
+        "",
+        f"| design | array | peak MAC/cycle | time (ms) | time / {base.label} | energy (mJ) | energy / {base.label} "
+        "| core | buffer | DRAM | static |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for d in r.designs:
+        e = d.norm_energy
+        lines.append(
+            f"| {d.label} | {d.array} | {d.peak_macs_per_cycle:,.0f} | {d.time_ms:,.1f} | {d.norm_time:.3f} "
+            f"| {d.energy_mj['total']:,.1f} | {e['total']:.3f} | {e['core']:.3f} | {e['buffer']:.3f} "
+            f"| {e['dram']:.3f} | {e['static']:.3f} |"
+        )
+    lines += [
+        "",
+        f"Energy parts are fractions of {base.label}'s total. Iso-area arrays at 500 MHz, 28 nm, with the MixPE "
+        "simulator's published configuration; time = max(compute, DRAM) per GEMM over QKV, O, FFN1, FFN2 of "
+        f"all {r.layers} blocks.",
+    ]
+    lines += artifact_lines(r.artifacts)
+    return "\n".join(lines)
+
+
+def _render_gemm(r: MixPEGemmResult) -> str:
+    conv, mix = r.op_counts["conventional"], r.op_counts["mixpe"]
+    if r.activation == "int8":
+        verdict = "match torch.matmul bit for bit" if r.passed else "DO NOT match torch.matmul exactly"
+    else:
+        verdict = "match torch.matmul within FP16 rounding" if r.passed else "miss the FP16-rounding tolerance"
+    lines = [
+        f"**Both orders {verdict}** ({r.m}x{r.k}x{r.n}, {r.activation.upper()} activations, W{r.weight_bits}, "
+        f"group {r.group_size}); MixPE needs {r.dequant_saving:g}x fewer dequantisations and "
+        f"{r.multiply_saving:g}x fewer multiplications.",
+        "",
+        "| order | max abs error | max rel error | multiplies | shifts | adds | dequantisations |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, counts in (("conventional (dequantise, then MAC)", conv), ("MixPE (group MACs, then dequantise)", mix)):
+        key = "conventional" if name.startswith("conv") else "mixpe"
+        lines.append(
+            f"| {name} | {r.max_abs_error[key]:.3g} | {r.max_rel_error[key]:.3g} | {counts.multiplies:,} "
+            f"| {counts.shifts:,} | {counts.adds:,} | {counts.dequantizations:,} |"
+        )
+    lines += [
+        "",
+        f"Reference: {r.reference}; tolerance {r.tolerance:g} relative to the largest output; seed {r.seed}; "
+        f"{r.mean_set_bits:.2f} set bits per weight code on average drive the shift-and-add work.",
+    ]
+    return "\n".join(lines)
+
+
+RENDERERS = {MixPEGemmResult: _render_gemm, MixPEPerfResult: _render_perf}
+
+EXAMPLES = (
+    "How much faster is a W4A8 GEMM on MixPE than on an INT8 array for OPT-6.7B?",
+    "How much faster is W4A16 than FP16 on LLaMA-2-13B?",
+    "compare the energy of MixPE with BitFusion and ANT on ViT-Huge",
+    "what is the energy breakdown into core, buffer, DRAM and static for the FP16 accelerator on ViT-Base",
+    "check the mixpe gemm bit exactness for 256x512x128 int8",
+    "verify the mixed-precision GEMM against torch.matmul with fp16 activations",
+    "count the multiplications and dequantizations of MixPE versus dequantize-then-multiply",
+    "how many dequantization operations does per-group dequantization save for group size 64",
+    "speedup of the MixPE processing element over a conventional systolic array",
+    "simulate an iso-area accelerator running LLaMA 2 13B with 4-bit weights",
+    "is the accelerator compute bound or memory bound when decoding OPT 6.7B",
+    "normalized execution time of W4A8 and W4A16 designs relative to FP16",
+    "how does shift-and-add multiplication reduce the PE energy",
+    "model a 64x64 systolic array with int4 weights and int8 activations",
+    "estimate the DRAM traffic and buffer energy of a quantized GEMM accelerator",
+    "mixed-precision matrix multiplication hardware for low-bit LLM inference",
+    "which processing element design gives the best energy efficiency for 4-bit weights",
+    "what does dequantization overhead cost on an FP16 array",
+    "compare the BitFusion bit-fusible PE with MixPE on OPT",
+    "throughput of ANT's adaptive numeric type accelerator versus MixPE",
+    "latency of a batch of 8 sequences of 512 tokens on the MixPE accelerator",
+    "roofline of weight-stationary dataflow for transformer GEMMs",
+    "how much energy does MixPE save against INT8 at 8-bit weights",
+    "run the mpGEMM functional model with group size 32 and 8-bit weights",
+    "hardware speedup of int4 group quantization with scale and zero point per group",
+)
+
+KEYWORDS = (
+    "mixpe",
+    "accelerator",
+    "systolic",
+    "processing element",
+    "mpgemm",
+    "mixed-precision gemm",
+    "dequantiz",
+    "dequantis",
+    "shift-and-add",
+    "shift and add",
+    "w4a8",
+    "w4a16",
+    "bitfusion",
+    "bit fusion",
+    "iso-area",
+    "dataflow",
+    "roofline",
+    "energy breakdown",
+    "energy",
+    "pe array",
+)
+
+TOOLS = (
+    ToolSpec(
+        name="mixpe_gemm",
+        description=(
+            "Bit-exact functional model of MixPE's mixed-precision GEMM (conventional vs per-group "
+            "dequantisation, shift-and-add) checked against torch.matmul, with op counts of both orders."
+        ),
+        args_model=MixPEGemmArgs,
+        run=run_mixpe_gemm,
+    ),
+    ToolSpec(
+        name="mixpe_perf",
+        description=(
+            "Time and energy (core/buffer/DRAM/static) of iso-area MixPE-W4A8/W4A16, FP16, INT8, BitFusion "
+            "and ANT arrays on ViT-Base, ViT-Huge, OPT-6.7B or LLaMA-2-13B, normalised to a baseline."
+        ),
+        args_model=MixPEPerfArgs,
+        run=run_mixpe_perf,
+    ),
+)
