@@ -14,6 +14,7 @@ app = typer.Typer(help="Tool benchmarks: numbers against published tables.", no_
 # Per-benchmark commands with their own options (`chipcrew bench opc ...`), mounted when present.
 COMMAND_MODULES = {
     "opc": "chipcrew.commands.bench_opc",
+    "opc-recipe": "chipcrew.commands.bench_recipe",
     "docqa": "chipcrew.commands.bench_docqa",
     "compress": "chipcrew.commands.bench_compress",
     "gnn": "chipcrew.commands.bench_gnn",

@@ -125,11 +125,17 @@ def template_summary(tree: RecipeTree, table: list[TableRow]) -> RecipeSummary:
             if metric == "J" or row.value[metric] > row.default[metric]:
                 findings.append(SummaryFinding(clip=row.clip, metric=metric, default=row.default[metric],
                                                recipe=row.value[metric], change_pct=row.change_pct(metric)))
-    changes = [row.change_pct("J") for row in table]
-    mean = round(sum(changes) / len(changes), 1) if changes else 0.0
+    stats = _split_stats(table)
     worse = sorted({f.clip for f in findings if f.metric != "J"})
-    headline = (f"The recipe tree ({len(rules)} rules, depth {tree.depth}) changes J by {mean:+.1f}% on average over "
-                f"{len(table)} clips against the default mbopc recipe.")
+    parts = []
+    if "test" in stats:
+        n, mean, worst = stats["test"]
+        parts.append(f"on {n} held-out clips the tree's recipe changes J by {mean:+.1f}% on average against the default "
+                     f"mbopc recipe (worst clip {worst:+.1f}%)")
+    if "train" in stats:
+        n, mean, _ = stats["train"]
+        parts.append(f"the searched recipes it was fitted on change J by {mean:+.1f}% on {n} training clips")
+    headline = f"Recipe tree with {len(rules)} rules (depth {tree.depth}): " + "; ".join(parts) + "."
     active = [r for r in tree.rules() if r.bias_nm or r.epe_target_nm]
     prose = [headline,
              f"It fragments edges at {g.segment_length_nm} nm and runs {g.iterations} rounds at gain {g.gain:g} "
@@ -158,15 +164,22 @@ def _allowed_numbers(tree: RecipeTree, table: list[TableRow]) -> set[float]:
     for n in tree.nodes:
         if n.threshold is not None:
             nums.add(float(n.threshold))
-    changes = []
     for row in table:
         for metric in ("J", "L2", "PVB", "EPE"):
             nums |= {row.default[metric], row.value[metric], row.change_pct(metric), abs(row.change_pct(metric))}
-        changes.append(row.change_pct("J"))
-    if changes:
-        mean = round(sum(changes) / len(changes), 1)
-        nums |= {mean, abs(mean)}
+    for n, mean, worst in _split_stats(table).values():
+        nums |= {float(n), mean, abs(mean), worst, abs(worst)}
     return {round(x, 2) for x in nums}
+
+
+def _split_stats(table: list[TableRow]) -> dict[str, tuple[int, float, float]]:
+    """Per split: (clips, mean J change %, worst J change %), rounded to 0.1 as the prose prints them."""
+    out = {}
+    for split in ("test", "train"):
+        changes = [row.change_pct("J") for row in table if row.split == split]
+        if changes:
+            out[split] = (len(changes), round(sum(changes) / len(changes), 1), max(changes))
+    return out
 
 
 def check_faithfulness(summary: RecipeSummary, tree: RecipeTree, table: list[TableRow]) -> list[Mismatch]:

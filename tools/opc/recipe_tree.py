@@ -74,7 +74,7 @@ class RecipeTree(BaseModel):
         def walk(i: int, conds: list[str]) -> None:
             node = self.nodes[i]
             if node.feature is None:
-                out.append(TreeRule(rule=len(out) + 1, condition=" AND ".join(conds) or "always",
+                out.append(TreeRule(rule=len(out) + 1, condition=_simplify(conds),
                                     bias_nm=int(node.bias_nm or 0), epe_target_nm=float(node.epe_target_nm or 0.0),
                                     segments=node.samples))
                 return
@@ -117,6 +117,25 @@ class RecipeTree(BaseModel):
         paths["tree_json"].write_text(self.model_dump_json(indent=1))
         paths["rules"].write_text(self.rule_script())
         return {k: str(v) for k, v in paths.items()}
+
+
+def _simplify(conds: list[str]) -> str:
+    """Join a path's conditions, keeping the tightest ``<=`` and ``>`` bound per feature and one class test."""
+    kept: dict[tuple[str, str], str] = {}
+    for cond in conds:
+        feature, op, value = cond.split(" ", 2)
+        key = (feature, op) if op in ("<=", ">") else (feature, cond)
+        if op == "==":
+            kept = {k: v for k, v in kept.items() if k[0] != feature}  # class == X implies every class != Y
+        if op == "!=" and any(k[0] == feature and v.split(" ")[1] == "==" for k, v in kept.items()):
+            continue
+        if key in kept and op in ("<=", ">"):
+            old = float(kept[key].split(" ")[2])
+            tighter = float(value) < old if op == "<=" else float(value) > old
+            if not tighter:
+                continue
+        kept[key] = cond
+    return " AND ".join(kept.values()) or "always"
 
 
 def _condition(feature: str, threshold: float | None) -> tuple[str, str]:
@@ -174,13 +193,55 @@ def fit_tree(samples: list[tuple[str, np.ndarray, Recipe, bool]], depth: int = M
             epe_target_nm=round(float(value[1]), 1) if leaf else None,
             samples=int(t.n_node_samples[i]),
         ))
+    nodes = _prune(nodes)
     improved = [r for _, _, r, ok in samples if ok] or [Recipe()]
     med = {k: float(np.median([getattr(r, k) for r in improved]))
            for k in ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every")}
     globals_ = Recipe(segment_length_nm=int(round(med["segment_length_nm"])), iterations=int(round(med["iterations"])),
                       gain=round(med["gain"], 2), max_step_nm=round(med["max_step_nm"], 2),
                       decay_every=int(round(med["decay_every"])))
-    return RecipeTree(globals=globals_, nodes=nodes, depth=int(reg.get_depth()), trained_on=[s[0] for s in samples])
+    return RecipeTree(globals=globals_, nodes=nodes, depth=_depth(nodes), trained_on=[s[0] for s in samples])
+
+
+def _prune(nodes: list[TreeNode]) -> list[TreeNode]:
+    """Merge sibling leaves whose rounded values agree (the rules would repeat), then renumber depth-first."""
+    by_id = {n.id: n for n in nodes}
+
+    def collapse(i: int) -> TreeNode:
+        node = by_id[i]
+        if node.feature is None:
+            return node
+        left, right = collapse(int(node.left)), collapse(int(node.right))
+        if left.feature is None and right.feature is None and (left.bias_nm, left.epe_target_nm) == (
+            right.bias_nm, right.epe_target_nm
+        ):
+            node = TreeNode(id=i, bias_nm=left.bias_nm, epe_target_nm=left.epe_target_nm, samples=node.samples)
+        by_id[i] = node
+        return node
+
+    collapse(0)
+    out: list[TreeNode] = []
+
+    def renumber(i: int) -> int:
+        node = by_id[i]
+        new_id = len(out)
+        out.append(node)
+        if node.feature is not None:
+            left, right = renumber(int(node.left)), renumber(int(node.right))
+            out[new_id] = node.model_copy(update={"id": new_id, "left": left, "right": right})
+        else:
+            out[new_id] = node.model_copy(update={"id": new_id})
+        return new_id
+
+    renumber(0)
+    return out
+
+
+def _depth(nodes: list[TreeNode], i: int = 0) -> int:
+    node = nodes[i]
+    if node.feature is None:
+        return 0
+    return 1 + max(_depth(nodes, int(node.left)), _depth(nodes, int(node.right)))
 
 
 def load_tree(path: str | Path) -> RecipeTree:
