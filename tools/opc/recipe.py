@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tools.common import InputError
 
@@ -80,10 +80,13 @@ class Recipe(BaseModel):
         default_factory=dict, description=f"Per topology class ({', '.join(RECIPE_CLASSES)}); missing = 0 bias, 0 target."
     )
 
-    def model_post_init(self, context: Any) -> None:
-        for name in self.classes:
-            if name not in RECIPE_CLASSES:
-                raise InputError("recipe.classes", name, RECIPE_CLASSES)
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: dict[str, ClassRecipe]) -> dict[str, ClassRecipe]:
+        unknown = [name for name in value if name not in RECIPE_CLASSES]
+        if unknown:
+            raise ValueError(f"unknown topology class {unknown[0]!r}; expected one of {', '.join(RECIPE_CLASSES)}")
+        return value
 
     def of(self, name: str) -> ClassRecipe:
         """The settings of class ``name`` (defaults when the recipe does not name it)."""
@@ -106,6 +109,9 @@ def parse_recipe(data: dict[str, Any] | Recipe | None) -> Recipe:
         return Recipe()
     if isinstance(data, Recipe):
         return data
+    for name in (data.get("classes") or {}) if isinstance(data, dict) else ():
+        if name not in RECIPE_CLASSES:
+            raise InputError("recipe.classes", name, RECIPE_CLASSES)
     try:
         return Recipe.model_validate(data)
     except ValidationError as err:
@@ -117,6 +123,8 @@ def parse_recipe(data: dict[str, Any] | Recipe | None) -> Recipe:
 def _accepted(loc: tuple[Any, ...]) -> str:
     """The documented range of the field at ``loc`` (for error messages)."""
     model: type[BaseModel] = Recipe
+    if not loc:
+        return "a recipe (see tools.opc.recipe.Recipe)"
     name = str(loc[-1])
     if loc and loc[0] == "classes":
         model = ClassRecipe
@@ -182,7 +190,8 @@ def decode(u: np.ndarray) -> Recipe:
             classes.setdefault(d.path[1], {})[d.path[2]] = x
         else:
             top[d.path[0]] = x
-    return Recipe(**top, classes={k: ClassRecipe(**v) for k, v in classes.items()})
+    made = {k: ClassRecipe(**v) for k, v in classes.items()}
+    return Recipe(**top, classes={k: v for k, v in made.items() if v != ClassRecipe()})
 
 
 # ------------------------------------------------------------------------------------------ cost and runs

@@ -85,8 +85,9 @@ class RunLog:
 
     def _append(self, record: RunRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        cut = self.path.is_file() and self.path.stat().st_size > 0 and not self.path.read_bytes().endswith(b"\n")
         with self.path.open("a") as fh:
-            fh.write(record.model_dump_json() + "\n")
+            fh.write(("\n" if cut else "") + record.model_dump_json() + "\n")  # never glue onto a cut-short line
             fh.flush()
         self.records.append(record)
         self._by_recipe[_key(record.recipe)] = record.metrics
