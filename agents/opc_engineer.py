@@ -1,9 +1,9 @@
-"""The OPC engineer: mask optimisation (DiffOPC, pixel ILT, EPE-feedback OPC) and lithography on one engine.
+"""The OPC engineer: mask optimisation (DiffOPC, pixel ILT, EPE-feedback OPC, CAMO RL) and lithography on one engine.
 
 Tools:
 - ``opc_list_clips``: the clips of the ICCAD13, via or contact suite;
 - ``opc_simulate``: print a clip as drawn at one or all process corners (``tools.litho`` simulate tool);
-- ``opc_optimize``: optimise a clip's mask with diffopc, ilt or mbopc and score it (L2, PV band, EPE, shots, MRC);
+- ``opc_optimize``: optimise a clip's mask with diffopc, ilt, mbopc or camo and score it (L2, PV band, EPE, shots, MRC);
 - ``opc_evaluate``: score a mask file against a clip (``tools.litho`` evaluate tool);
 - ``opc_recipe``: search OPC recipes for EPE-feedback OPC on training clips, fit a recipe tree over segment topology,
   apply it to held-out clips and summarise it (the configured LLM writes the summary; ``recipe_llm`` adapts it).
@@ -43,6 +43,7 @@ _VIA_NAME = re.compile(r"\baes_via1__\d+_\d+\b", _F)
 _CONTACT_NAME = re.compile(r"\b[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
 _FILE = re.compile(r"(?:^|\s)((?:[\w.~-]*/)*[\w.~-]+\.(glp|gds|oas|npy|png))\b", _F)
 _METHODS = (
+    ("camo", re.compile(r"\bcamo\b|reinforcement[\s-]+learn\w*|\brl\b|\bppo\b", _F)),
     ("mbopc", re.compile(r"\bmb[\s-]?opc\b|model[\s-]based|rule[\s-]based|epe[\s-]feedback|conventional\s+opc|simple\s*opc", _F)),
     ("ilt", re.compile(r"\bilt\b|inverse\s+litho\w*|pixel[\s-]*(?:based\s+)?(?:ilt|opt\w*|mask)|simple\s*ilt|openilt", _F)),
     ("diffopc", re.compile(r"diff[\s-]?opc|differentiable|edge[\s-]based|gradient[\s-]based\s+edge", _F)),
@@ -62,7 +63,7 @@ _LIST = re.compile(r"\b(?:list|which|what|show|available|how\s+many)\b.*\bclips?
 _EVALUATE = re.compile(r"\b(?:evaluate|score|check|grade|rate|measure|assess)\b", _F)
 _OPTIMIZE = re.compile(
     r"\b(?:optimi[sz]\w*|opc\b|correct\w*|improve|reduce|minimi[sz]e|fix|run\s+(?:diff|ilt|mb))|\bilt\b|"
-    r"diff[\s-]?opc|mb[\s-]?opc|inverse\s+litho|\bsraf|\bmatch(?:es)?\s+the\s+target",
+    r"diff[\s-]?opc|mb[\s-]?opc|\bcamo\b|inverse\s+litho|\bsraf|\bmatch(?:es)?\s+the\s+target",
     _F,
 )
 _SIMULATE = re.compile(r"\b(?:simulat\w*|print\w*|aerial|image|litho(?:graphy)?\s+sim\w*)\b", _F)
@@ -249,7 +250,7 @@ def _put_int(args: dict[str, Any], key: str, text: str, *patterns: re.Pattern[st
             return
 
 
-_METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC"}
+_METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC", "camo": "CAMO (RL)"}
 
 
 def render(call: ToolCall, result: BaseModel) -> str:
@@ -363,7 +364,8 @@ AGENT = AgentSpec(
     name="opc_engineer",
     description=(
         "Optical proximity correction and lithography on the ICCAD 2013 model: optimise masks with DiffOPC, pixel "
-        "ILT or EPE-feedback OPC, simulate prints at the process corners, score masks (L2, PV band, EPE, shots, MRC)."
+        "ILT, EPE-feedback OPC or CAMO reinforcement-learning OPC, simulate prints at the process corners, score "
+        "masks (L2, PV band, EPE, shots, MRC)."
     ),
     examples=(
         "optimize M1_test3 with DiffOPC for 40 iterations",
@@ -383,6 +385,8 @@ AGENT = AgentSpec(
         "show me the contact clips",
         "optimize the first via clip with DiffOPC",
         "run OPC on aes_via1__217_754 with EPE feedback",
+        "run reinforcement learning OPC on M1_test4",
+        "correct the via clip AND2_X4__0_0 with CAMO",
         "compare ILT and DiffOPC on the mask of M1_test8",
         "how many EPE violations does M1_test3 have after OPC",
         "make the printed pattern of case 2 match the target",
@@ -399,14 +403,15 @@ AGENT = AgentSpec(
     keywords=(
         "opc", "diffopc", "ilt", "inverse lithography", "lithography", "litho", "mask", "epe", "edge placement",
         "pv band", "pvband", "process window", "aerial image", "clip", "m1_test", "iccad", "via", "sraf", "serif",
-        "shots", "mrc", "resist", "print", "recipe", "opc recipe",
+        "shots", "mrc", "resist", "print", "camo", "reinforcement learning", "recipe", "opc recipe",
     ),
     tools=(
         ToolSpec(
             name="opc_optimize",
             description=(
                 "Optimise the mask of a clip with DiffOPC (differentiable edge-based, exact spectrum gradients), "
-                "pixel ILT (OpenILT SimpleILT conventions) or EPE-feedback model-based OPC; report L2, PV band, "
+                "pixel ILT (OpenILT SimpleILT conventions), EPE-feedback model-based OPC or CAMO (reinforcement-"
+                "learning segment OPC, a trained policy, <= 10 rounds); report L2, PV band, "
                 "EPE, shots and MRC before and after; write GDS, mask .npy and PNGs."
             ),
             args_model=OPCOptimizeArgs,

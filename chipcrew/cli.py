@@ -212,8 +212,9 @@ def serve(
 
 
 def _mount() -> None:
-    from chipcrew.commands import bench, eval_cmd, litho
+    from chipcrew.commands import bench, eval_cmd, litho, train
 
+    app.add_typer(train.app, name="train")
     app.add_typer(eval_cmd.app, name="eval")
     app.add_typer(bench.app, name="bench")
     app.add_typer(litho.app, name="litho")

@@ -38,6 +38,9 @@ PHRASINGS = [
     ("which clips are available", "opc_list_clips", {}),
     ("run OPC on aes_via1__217_754 with EPE feedback", "opc_optimize", {"clip": "aes_via1__217_754", "method": "mbopc"}),
     ("optimize the contact clip AND2_X4__0_0 with ILT", "opc_optimize", {"clip": "AND2_X4__0_0", "method": "ilt"}),
+    ("run reinforcement learning OPC on M1_test4", "opc_optimize", {"clip": "M1_test4", "method": "camo"}),
+    ("use the RL policy on case 2 for 6 rounds", "opc_optimize", {"clip": "M1_test2", "method": "camo", "iterations": 6}),
+    ("correct the via clip AND2_X4__0_0 with CAMO", "opc_optimize", {"clip": "AND2_X4__0_0", "method": "camo"}),
 ]
 
 
