@@ -4,7 +4,10 @@ Tools:
 - ``opc_list_clips``: the clips of the ICCAD13, via or contact suite;
 - ``opc_simulate``: print a clip as drawn at one or all process corners (``tools.litho`` simulate tool);
 - ``opc_optimize``: optimise a clip's mask with diffopc, ilt, mbopc or camo and score it (L2, PV band, EPE, shots, MRC);
-- ``opc_evaluate``: score a mask file against a clip (``tools.litho`` evaluate tool).
+- ``opc_evaluate``: score a mask file against a clip (``tools.litho`` evaluate tool);
+- ``opc_recipe``: search OPC recipes for EPE-feedback OPC on training clips, fit a recipe tree over segment topology,
+  apply it to held-out clips and summarise it (the configured LLM writes the summary through
+  ``chipcrew.llm.adapters.recipe_summary_llm``).
 
 The deterministic planner reads clip names (``M1_test3``, ``case 3``, ``clip 5``, via and contact clip names,
 ``.glp`` paths), method names in common spellings, iteration counts, segment lengths, raster convention,
@@ -29,15 +32,19 @@ from agents.parsing import (
     put_int,
     render_by_type,
 )
-from tools.common import ChipCrewError
+from chipcrew.llm.adapters import recipe_summary_llm
+from chipcrew.llm.base import LLMClient
+from prompts import load_prompt
+from tools.common import ChipCrewError, ProgressFn
 from tools.litho.clips import list_clips
 from tools.litho.evaluate_tool import LithoEvaluateArgs, LithoEvaluateResult, run_litho_evaluate
 from tools.litho.metrics import MaskMetrics
 from tools.litho.simulate_tool import LithoSimulateArgs, LithoSimulateResult, run_litho_simulate
 from tools.opc.clips_tool import OPCListClipsArgs, OPCListClipsResult, run_opc_list_clips
 from tools.opc.optimize_tool import OPCOptimizeArgs, OPCOptimizeResult, run_opc_optimize
+from tools.opc.recipe_tool import OPCRecipeArgs, OPCRecipeResult, run_opc_recipe
 
-__all__ = ("AGENT", "plan", "render")
+__all__ = ("AGENT", "plan", "render", "run_recipe")
 
 _F = re.I
 _ICCAD = (
@@ -84,13 +91,19 @@ _VIA_INDEX = re.compile(
     _F,
 )
 _ONE_CLIP = re.compile(r"\b(?:the|a|one|this|that)\s+(?:\w+\s+){1,2}clip\b(?!s)", _F)
+_RECIPE = re.compile(r"\brecipes?\b|\bopc\s+deck\b|\brule\s+(?:deck|script)\b", _F)
+_METAL_NAME = re.compile(r"\bmetal:[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
+_BUDGET = re.compile(r"\b(\d+)\s*(?:solver\s+)?runs?\b|\bbudget\s*(?:of|=|:)?\s*(\d+)\b", _F)
+_SEARCHERS = (("ppo", re.compile(r"\bppo\b|\bpolicy\s+gradient", _F)),
+              ("random", re.compile(r"\brandom\s+search\b|\brandomly\b", _F)),
+              ("bandit", re.compile(r"\bbandit\b", _F)))
 _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
 
 
 def plan(request: str) -> ToolCall:
     """Pick the tool from the request's intent, then fill only the arguments it mentions.
 
-    Order: a listing question, or a request that names no clip (every other tool needs one) ->
+    Order: a recipe request -> ``opc_recipe``; a listing question, or a request that names no clip (every other tool needs one) ->
     ``opc_list_clips``, so that the answer shows the names to choose from; a mask file to score ->
     ``opc_evaluate``; an optimisation word or method name -> ``opc_optimize``; a simulation/print word ->
     ``opc_simulate``; otherwise ``opc_optimize`` (the agent's main job). "The via clip" (one clip of a suite,
@@ -99,6 +112,8 @@ def plan(request: str) -> ToolCall:
     files = [(m[1], m[2].lower()) for m in _FILE.finditer(request)]
     masks = [path for path, ext in files if ext in ("npy", "png") or (ext in ("gds", "oas") and _EVALUATE.search(request))]
     words = _FILE.sub(" ", request)  # names inside paths are not clip names
+    if _RECIPE.search(words):
+        return _plan_recipe(words)
     suite = next((name for name, pat in _SUITES if pat.search(words)), None)
     clip = _clip(words, [path for path, ext in files if path not in masks])
     if clip is None and suite and _ONE_CLIP.search(words) and not _LIST.search(words):
@@ -122,6 +137,40 @@ def plan(request: str) -> ToolCall:
     put_int(args, "segment_length_nm", words, *_SEGMENT)
     put_int(args, "seed", words, SEED)
     return ToolCall(tool="opc_optimize", args=args | _common(words))
+
+
+def _plan_recipe(text: str) -> ToolCall:
+    """``opc_recipe``: metal:<name> and contact names to search, ICCAD13 clips to apply the tree to, budget, method."""
+    args: dict[str, Any] = {}
+    rest = _METAL_NAME.sub(" ", text)
+    clips = [m[0] for m in _METAL_NAME.finditer(text)] + [m[0] for m in _CONTACT_NAME.finditer(rest)]
+    if clips:
+        args["clips"] = clips
+    tests = [f"M1_test{int(m[1])}" for pattern in _ICCAD for m in pattern.finditer(rest)]
+    if tests:
+        args["apply_to"] = list(dict.fromkeys(tests))
+    put_int(args, "budget", text, _BUDGET)
+    method = next((name for name, pattern in _SEARCHERS if pattern.search(text)), None)
+    if method:
+        args["method"] = method
+    put_int(args, "seed", text, SEED)
+    common = _common(text)
+    if "device" in common:
+        args["device"] = common["device"]
+    if "out_dir" in common:
+        args["out_dir"] = common["out_dir"]
+    return ToolCall(tool="opc_recipe", args=args)
+
+
+def run_recipe(args: OPCRecipeArgs, progress: ProgressFn | None = None, llm: LLMClient | None = None) -> OPCRecipeResult:
+    """``run_opc_recipe`` with the configured LLM writing the summary: the whole JSON when the endpoint is capable
+    (openai), the prose only for the embedded model, the template for ``none``."""
+    from chipcrew.settings import Settings
+
+    capable = getattr(llm, "name", "") == "openai"
+    args = args.model_copy(update={"llm_mode": "llm" if capable else "phrasing"})
+    ask = recipe_summary_llm(llm, images=capable and Settings().llm_accepts_images)
+    return run_opc_recipe(args, progress, llm=ask, instructions=load_prompt("recipe_summary"))
 
 
 def _clip(text: str, paths: list[str]) -> str | None:
@@ -205,6 +254,35 @@ def _render_optimize(r: OPCOptimizeResult) -> str:
     return "\n".join(lines)
 
 
+def _render_recipe(r: OPCRecipeResult) -> str:
+    lines = []
+    if r.summary is not None:
+        lines += [f"**{r.summary.headline}**", "", r.summary.prose, ""]
+    if r.searches:
+        lines += [f"Recipe search ({r.method}, {r.budget} solver runs per clip):", "",
+                  "| clip | J default | J searched | J cut | L2 | PV band | EPE |", "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {s.clip} | {s.default.cost:,.0f} | {s.best.cost:,.0f} | {s.j_cut_pct:.1f}% | {s.best.l2:,} | "
+                  f"{s.best.pvb:,} | {s.best.epe} |" for s in r.searches]
+        lines.append("")
+    if r.applied:
+        lines += ["Recipe tree on held-out clips:", "", "| clip | J default | J tree | change |", "|---|---:|---:|---:|"]
+        lines += [f"| {a.clip} | {a.default.cost:,.0f} | {a.tree.cost:,.0f} | {a.j_change_pct:+.1f}% |" for a in r.applied]
+        lines.append("")
+    if r.rules:
+        lines += ["Rules:", "", *[f"- RULE {x.rule}: {x.condition} -> bias {x.bias_nm:+d} nm, EPE target "
+                                  f"{x.epe_target_nm:+.1f} nm ({x.segments} segments)" for x in r.rules], ""]
+    if r.summary_backend is not None:
+        check = "0 mismatches" if not r.mismatches else f"{len(r.mismatches)} MISMATCHES: " + "; ".join(
+            f"{m.where}: {m.found} (expected {m.expected})" for m in r.mismatches)
+        lines.append(f"Summary by {r.summary_backend}; faithfulness check: {check}.")
+        if r.rejected_draft:
+            lines.append(f"The LLM's prose draft was replaced by the template: {len(r.rejected_draft)} numbers did not "
+                         "match the tree or table.")
+        lines.append("")
+    lines += artifact_lines(r.artifacts)
+    return "\n".join(lines)
+
+
 def _render_simulate(r: LithoSimulateResult) -> str:
     head = f"**{r.clip} printed as drawn ({r.suite}, {r.raster} raster)**"
     parts = [f"L2 {r.l2:,} nm²" if r.l2 is not None else "", f"PV band {r.pv_band:,} nm²" if r.pv_band is not None else ""]
@@ -247,6 +325,7 @@ render = render_by_type(
         LithoSimulateResult: _render_simulate,
         LithoEvaluateResult: _render_evaluate,
         OPCListClipsResult: _render_clips,
+        OPCRecipeResult: _render_recipe,
     },
 )
 """Markdown answer: the key numbers first (one line), then a table and the artefact paths."""
@@ -287,11 +366,14 @@ AGENT = AgentSpec(
         "what mask does DiffOPC produce for M1_test1 with 100 steps",
         "fragment the edges of case 4 into 60 nm segments and move them to fix the print",
         "does the lithography print of M1_test7 need SRAF or serifs",
+        "search an OPC recipe for the metal clips and summarise it as rules",
+        "find the best mbopc recipe per topology class with reinforcement learning",
+        "fit a recipe tree and apply it to M1_test3",
     ),
     keywords=(
         "opc", "diffopc", "ilt", "inverse lithography", "lithography", "litho", "mask", "epe", "edge placement",
         "pv band", "pvband", "process window", "aerial image", "clip", "m1_test", "iccad", "via", "sraf", "serif",
-        "shots", "mrc", "resist", "print", "camo", "reinforcement learning",
+        "shots", "mrc", "resist", "print", "camo", "reinforcement learning", "recipe", "opc recipe",
     ),
     tools=(
         ToolSpec(
@@ -322,6 +404,18 @@ AGENT = AgentSpec(
             ),
             args_model=LithoEvaluateArgs,
             run=run_litho_evaluate,
+        ),
+        ToolSpec(
+            name="opc_recipe",
+            description=(
+                "Search EPE-feedback OPC recipes (fragment length, gain, step, iterations, per-topology bias and EPE "
+                "target) on training clips with a contextual bandit, PPO or random search; fit a depth-4 decision "
+                "tree from segment topology to the recipe; apply it to held-out clips; write a rule script and an "
+                "LLM or template summary checked for faithfulness."
+            ),
+            args_model=OPCRecipeArgs,
+            run=run_recipe,
+            wants_llm=True,
         ),
         ToolSpec(
             name="opc_list_clips",

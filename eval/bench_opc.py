@@ -28,6 +28,7 @@ import torch
 from tools.common import InputError, package_versions
 from tools.litho.clips import list_clips
 from tools.opc.optimize_tool import DEFAULT_ITERATIONS, METHODS, OPCOptimizeArgs, run_opc_optimize
+from tools.opc.splits import held_out_contacts
 
 __all__ = ("NAME", "DESCRIPTION", "Suite", "SUITES", "PUBLISHED", "run_opc_bench", "parse_cases", "to_markdown",
            "run_bench", "suite_clips", "run_camo_comparison", "camo_targets", "camo_markdown")
@@ -36,7 +37,6 @@ NAME = "opc"
 DESCRIPTION = "OPC on ICCAD13 / via / held-out contact clips: DiffOPC, pixel ILT, EPE-feedback OPC, CAMO vs published averages"
 Suite = Literal["iccad13", "via", "contact"]
 SUITES: tuple[str, ...] = get_args(Suite)
-CONTACT_TRAIN_COUNT = 120  # tools.opc.camo_train.VIA_TRAIN_COUNT: CAMO trains on the first 120 sorted contact clips
 
 # Published 10-case averages (L2, PVB, EPE, shots; None = not reported), with their sources.
 PUBLISHED: dict[str, list[dict[str, Any]]] = {
@@ -72,7 +72,7 @@ def suite_clips(suite: str) -> list[str]:
     if suite not in SUITES:
         raise InputError("suite", suite, SUITES)
     if suite == "contact":
-        return sorted(list_clips("contact"))[CONTACT_TRAIN_COUNT:]
+        return held_out_contacts()
     return list_clips(suite)  # type: ignore[arg-type]
 
 

@@ -29,16 +29,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from tools.common import InputError, ProgressFn, report, shared_data_dir
+from tools.common import InputError, ProgressFn, report
 from tools.litho.clips import list_clips
 from tools.litho.simulator import LithoSim
 from tools.opc.camo import obs_to_torch, save_checkpoint
 from tools.opc.camo_env import LAYERS, NODE_FEATURES, CamoConfig, CamoOPCEnv, layer_segment_length
 from tools.opc.camo_policy import CamoPolicy, PolicyConfig
+from tools.opc.splits import held_out_contacts, split_clips
 
-__all__ = ("TrainConfig", "train_clips", "test_clips", "expert_actions", "train_camo", "VIA_TRAIN_COUNT")
-
-VIA_TRAIN_COUNT = 120
+__all__ = ("TrainConfig", "train_clips", "test_clips", "expert_actions", "train_camo")
 
 
 @dataclass(frozen=True)
@@ -102,11 +101,9 @@ DAGGER_ROUNDS: dict[str, int] = {"via": 2, "metal": 4}
 
 
 def train_clips(layer: str) -> list[str]:
-    """The layer's training split (metal: .glp paths of StdMetal; via: contact clip names)."""
-    if layer == "metal":
-        return [str(p) for p in sorted(shared_data_dir("metal").joinpath("StdMetal").glob("*.glp"))]
-    if layer == "via":
-        return sorted(list_clips("contact"))[:VIA_TRAIN_COUNT]
+    """The layer's training split (``tools.opc.splits``; metal: StdMetal, via: the first 120 contact clips), sorted."""
+    if layer in LAYERS:
+        return sorted(split_clips("train")["contact" if layer == "via" else "metal"])
     raise InputError("layer", layer, LAYERS)
 
 
@@ -115,7 +112,7 @@ def test_clips(layer: str) -> list[str]:
     if layer == "metal":
         return list_clips("iccad13")
     if layer == "via":
-        return sorted(list_clips("contact"))[VIA_TRAIN_COUNT:] + list_clips("via")
+        return held_out_contacts() + list_clips("via")
     raise InputError("layer", layer, LAYERS)
 
 
