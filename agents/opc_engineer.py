@@ -1,10 +1,13 @@
-"""The OPC engineer: mask optimisation (DiffOPC, pixel ILT, EPE-feedback OPC) and lithography on one engine.
+"""The OPC engineer: mask optimisation (DiffOPC, pixel ILT, EPE-feedback OPC, CAMO RL) and lithography on one engine.
 
 Tools:
 - ``opc_list_clips``: the clips of the ICCAD13, via or contact suite;
 - ``opc_simulate``: print a clip as drawn at one or all process corners (``tools.litho`` simulate tool);
-- ``opc_optimize``: optimise a clip's mask with diffopc, ilt or mbopc and score it (L2, PV band, EPE, shots, MRC);
-- ``opc_evaluate``: score a mask file against a clip (``tools.litho`` evaluate tool).
+- ``opc_optimize``: optimise a clip's mask with diffopc, ilt, mbopc or camo and score it (L2, PV band, EPE, shots, MRC);
+- ``opc_evaluate``: score a mask file against a clip (``tools.litho`` evaluate tool);
+- ``opc_recipe``: search OPC recipes for EPE-feedback OPC on training clips, fit a recipe tree over segment topology,
+  apply it to held-out clips and summarise it (the configured LLM writes the summary through
+  ``chipcrew.llm.adapters.recipe_summary_llm``).
 
 The deterministic planner reads clip names (``M1_test3``, ``case 3``, ``clip 5``, via and contact clip names,
 ``.glp`` paths), method names in common spellings, iteration counts, segment lengths, raster convention,
@@ -29,15 +32,19 @@ from agents.parsing import (
     put_int,
     render_by_type,
 )
-from tools.common import ChipCrewError
+from chipcrew.llm.adapters import recipe_summary_llm
+from chipcrew.llm.base import LLMClient
+from prompts import load_prompt
+from tools.common import ChipCrewError, ProgressFn
 from tools.litho.clips import list_clips
 from tools.litho.evaluate_tool import LithoEvaluateArgs, LithoEvaluateResult, run_litho_evaluate
 from tools.litho.metrics import MaskMetrics
 from tools.litho.simulate_tool import LithoSimulateArgs, LithoSimulateResult, run_litho_simulate
 from tools.opc.clips_tool import OPCListClipsArgs, OPCListClipsResult, run_opc_list_clips
 from tools.opc.optimize_tool import OPCOptimizeArgs, OPCOptimizeResult, run_opc_optimize
+from tools.opc.recipe_tool import OPCRecipeArgs, OPCRecipeResult, run_opc_recipe
 
-__all__ = ("AGENT", "plan", "render")
+__all__ = ("AGENT", "plan", "render", "run_recipe")
 
 _F = re.I
 _ICCAD = (
@@ -48,6 +55,7 @@ _VIA_NAME = re.compile(r"\baes_via1__\d+_\d+\b", _F)
 _CONTACT_NAME = re.compile(r"\b[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
 _FILE = file_pattern("glp", "gds", "oas", "npy", "png")
 _METHODS = (
+    ("camo", re.compile(r"\bcamo\b|reinforcement[\s-]+learn\w*|\brl\b|\bppo\b", _F)),
     ("mbopc", re.compile(r"\bmb[\s-]?opc\b|model[\s-]based|rule[\s-]based|epe[\s-]feedback|conventional\s+opc|simple\s*opc", _F)),
     ("ilt", re.compile(r"\bilt\b|inverse\s+litho\w*|pixel[\s-]*(?:based\s+)?(?:ilt|opt\w*|mask)|simple\s*ilt|openilt", _F)),
     ("diffopc", re.compile(r"diff[\s-]?opc|differentiable|edge[\s-]based|gradient[\s-]based\s+edge", _F)),
@@ -63,7 +71,7 @@ _LIST = re.compile(r"\b(?:list|which|what|show|available|how\s+many)\b.*\bclips?
 _EVALUATE = re.compile(r"\b(?:evaluate|score|check|grade|rate|measure|assess)\b", _F)
 _OPTIMIZE = re.compile(
     r"\b(?:optimi[sz]\w*|opc\b|correct\w*|improve|reduce|minimi[sz]e|fix|run\s+(?:diff|ilt|mb))|\bilt\b|"
-    r"diff[\s-]?opc|mb[\s-]?opc|inverse\s+litho|\bsraf|\bmatch(?:es)?\s+the\s+target",
+    r"diff[\s-]?opc|mb[\s-]?opc|\bcamo\b|inverse\s+litho|\bsraf|\bmatch(?:es)?\s+the\s+target",
     _F,
 )
 _SIMULATE = re.compile(r"\b(?:simulat\w*|print\w*|aerial|image|litho(?:graphy)?\s+sim\w*)\b", _F)
@@ -83,13 +91,19 @@ _VIA_INDEX = re.compile(
     _F,
 )
 _ONE_CLIP = re.compile(r"\b(?:the|a|one|this|that)\s+(?:\w+\s+){1,2}clip\b(?!s)", _F)
+_RECIPE = re.compile(r"\brecipes?\b|\bopc\s+deck\b|\brule\s+(?:deck|script)\b", _F)
+_METAL_NAME = re.compile(r"\bmetal:[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
+_BUDGET = re.compile(r"\b(\d+)\s*(?:solver\s+)?runs?\b|\bbudget\s*(?:of|=|:)?\s*(\d+)\b", _F)
+_SEARCHERS = (("ppo", re.compile(r"\bppo\b|\bpolicy\s+gradient", _F)),
+              ("random", re.compile(r"\brandom\s+search\b|\brandomly\b", _F)),
+              ("bandit", re.compile(r"\bbandit\b", _F)))
 _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
 
 
 def plan(request: str) -> ToolCall:
     """Pick the tool from the request's intent, then fill only the arguments it mentions.
 
-    Order: a listing question, or a request that names no clip (every other tool needs one) ->
+    Order: a recipe request -> ``opc_recipe``; a listing question, or a request that names no clip (every other tool needs one) ->
     ``opc_list_clips``, so that the answer shows the names to choose from; a mask file to score ->
     ``opc_evaluate``; an optimisation word or method name -> ``opc_optimize``; a simulation/print word ->
     ``opc_simulate``; otherwise ``opc_optimize`` (the agent's main job). "The via clip" (one clip of a suite,
@@ -98,6 +112,8 @@ def plan(request: str) -> ToolCall:
     files = [(m[1], m[2].lower()) for m in _FILE.finditer(request)]
     masks = [path for path, ext in files if ext in ("npy", "png") or (ext in ("gds", "oas") and _EVALUATE.search(request))]
     words = _FILE.sub(" ", request)  # names inside paths are not clip names
+    if _RECIPE.search(words):
+        return _plan_recipe(words)
     suite = next((name for name, pat in _SUITES if pat.search(words)), None)
     clip = _clip(words, [path for path, ext in files if path not in masks])
     if clip is None and suite and _ONE_CLIP.search(words) and not _LIST.search(words):
@@ -121,6 +137,40 @@ def plan(request: str) -> ToolCall:
     put_int(args, "segment_length_nm", words, *_SEGMENT)
     put_int(args, "seed", words, SEED)
     return ToolCall(tool="opc_optimize", args=args | _common(words))
+
+
+def _plan_recipe(text: str) -> ToolCall:
+    """``opc_recipe``: metal:<name> and contact names to search, ICCAD13 clips to apply the tree to, budget, method."""
+    args: dict[str, Any] = {}
+    rest = _METAL_NAME.sub(" ", text)
+    clips = [m[0] for m in _METAL_NAME.finditer(text)] + [m[0] for m in _CONTACT_NAME.finditer(rest)]
+    if clips:
+        args["clips"] = clips
+    tests = [f"M1_test{int(m[1])}" for pattern in _ICCAD for m in pattern.finditer(rest)]
+    if tests:
+        args["apply_to"] = list(dict.fromkeys(tests))
+    put_int(args, "budget", text, _BUDGET)
+    method = next((name for name, pattern in _SEARCHERS if pattern.search(text)), None)
+    if method:
+        args["method"] = method
+    put_int(args, "seed", text, SEED)
+    common = _common(text)
+    if "device" in common:
+        args["device"] = common["device"]
+    if "out_dir" in common:
+        args["out_dir"] = common["out_dir"]
+    return ToolCall(tool="opc_recipe", args=args)
+
+
+def run_recipe(args: OPCRecipeArgs, progress: ProgressFn | None = None, llm: LLMClient | None = None) -> OPCRecipeResult:
+    """``run_opc_recipe`` with the configured LLM writing the summary: the whole JSON when the endpoint is capable
+    (openai), the prose only for the embedded model, the template for ``none``."""
+    from chipcrew.settings import Settings
+
+    capable = getattr(llm, "name", "") == "openai"
+    args = args.model_copy(update={"llm_mode": "llm" if capable else "phrasing"})
+    ask = recipe_summary_llm(llm, images=capable and Settings().llm_accepts_images)
+    return run_opc_recipe(args, progress, llm=ask, instructions=load_prompt("recipe_summary"))
 
 
 def _clip(text: str, paths: list[str]) -> str | None:
@@ -169,7 +219,7 @@ def _common(text: str) -> dict[str, Any]:
     return out
 
 
-_METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC"}
+_METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC", "camo": "CAMO (RL)"}
 
 
 def _metric_rows(rows: list[tuple[str, MaskMetrics]]) -> list[str]:
@@ -200,6 +250,35 @@ def _render_optimize(r: OPCOptimizeResult) -> str:
         + f"; seed {r.seed}; total {r.seconds:.1f} s.",
         "",
     ]
+    lines += artifact_lines(r.artifacts)
+    return "\n".join(lines)
+
+
+def _render_recipe(r: OPCRecipeResult) -> str:
+    lines = []
+    if r.summary is not None:
+        lines += [f"**{r.summary.headline}**", "", r.summary.prose, ""]
+    if r.searches:
+        lines += [f"Recipe search ({r.method}, {r.budget} solver runs per clip):", "",
+                  "| clip | J default | J searched | J cut | L2 | PV band | EPE |", "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {s.clip} | {s.default.cost:,.0f} | {s.best.cost:,.0f} | {s.j_cut_pct:.1f}% | {s.best.l2:,} | "
+                  f"{s.best.pvb:,} | {s.best.epe} |" for s in r.searches]
+        lines.append("")
+    if r.applied:
+        lines += ["Recipe tree on held-out clips:", "", "| clip | J default | J tree | change |", "|---|---:|---:|---:|"]
+        lines += [f"| {a.clip} | {a.default.cost:,.0f} | {a.tree.cost:,.0f} | {a.j_change_pct:+.1f}% |" for a in r.applied]
+        lines.append("")
+    if r.rules:
+        lines += ["Rules:", "", *[f"- RULE {x.rule}: {x.condition} -> bias {x.bias_nm:+d} nm, EPE target "
+                                  f"{x.epe_target_nm:+.1f} nm ({x.segments} segments)" for x in r.rules], ""]
+    if r.summary_backend is not None:
+        check = "0 mismatches" if not r.mismatches else f"{len(r.mismatches)} MISMATCHES: " + "; ".join(
+            f"{m.where}: {m.found} (expected {m.expected})" for m in r.mismatches)
+        lines.append(f"Summary by {r.summary_backend}; faithfulness check: {check}.")
+        if r.rejected_draft:
+            lines.append(f"The LLM's prose draft was replaced by the template: {len(r.rejected_draft)} numbers did not "
+                         "match the tree or table.")
+        lines.append("")
     lines += artifact_lines(r.artifacts)
     return "\n".join(lines)
 
@@ -246,6 +325,7 @@ render = render_by_type(
         LithoSimulateResult: _render_simulate,
         LithoEvaluateResult: _render_evaluate,
         OPCListClipsResult: _render_clips,
+        OPCRecipeResult: _render_recipe,
     },
 )
 """Markdown answer: the key numbers first (one line), then a table and the artefact paths."""
@@ -254,7 +334,8 @@ AGENT = AgentSpec(
     name="opc_engineer",
     description=(
         "Optical proximity correction and lithography on the ICCAD 2013 model: optimise masks with DiffOPC, pixel "
-        "ILT or EPE-feedback OPC, simulate prints at the process corners, score masks (L2, PV band, EPE, shots, MRC)."
+        "ILT, EPE-feedback OPC or CAMO reinforcement-learning OPC, simulate prints at the process corners, score "
+        "masks (L2, PV band, EPE, shots, MRC)."
     ),
     examples=(
         "optimize M1_test3 with DiffOPC for 40 iterations",
@@ -274,6 +355,8 @@ AGENT = AgentSpec(
         "show me the contact clips",
         "optimize the first via clip with DiffOPC",
         "run OPC on aes_via1__217_754 with EPE feedback",
+        "run reinforcement learning OPC on M1_test4",
+        "correct the via clip AND2_X4__0_0 with CAMO",
         "compare ILT and DiffOPC on the mask of M1_test8",
         "how many EPE violations does M1_test3 have after OPC",
         "make the printed pattern of case 2 match the target",
@@ -283,18 +366,22 @@ AGENT = AgentSpec(
         "what mask does DiffOPC produce for M1_test1 with 100 steps",
         "fragment the edges of case 4 into 60 nm segments and move them to fix the print",
         "does the lithography print of M1_test7 need SRAF or serifs",
+        "search an OPC recipe for the metal clips and summarise it as rules",
+        "find the best mbopc recipe per topology class with reinforcement learning",
+        "fit a recipe tree and apply it to M1_test3",
     ),
     keywords=(
         "opc", "diffopc", "ilt", "inverse lithography", "lithography", "litho", "mask", "epe", "edge placement",
         "pv band", "pvband", "process window", "aerial image", "clip", "m1_test", "iccad", "via", "sraf", "serif",
-        "shots", "mrc", "resist", "print",
+        "shots", "mrc", "resist", "print", "camo", "reinforcement learning", "recipe", "opc recipe",
     ),
     tools=(
         ToolSpec(
             name="opc_optimize",
             description=(
                 "Optimise the mask of a clip with DiffOPC (differentiable edge-based, exact spectrum gradients), "
-                "pixel ILT (OpenILT SimpleILT conventions) or EPE-feedback model-based OPC; report L2, PV band, "
+                "pixel ILT (OpenILT SimpleILT conventions), EPE-feedback model-based OPC or CAMO (reinforcement-"
+                "learning segment OPC, a trained policy, <= 10 rounds); report L2, PV band, "
                 "EPE, shots and MRC before and after; write GDS, mask .npy and PNGs."
             ),
             args_model=OPCOptimizeArgs,
@@ -317,6 +404,18 @@ AGENT = AgentSpec(
             ),
             args_model=LithoEvaluateArgs,
             run=run_litho_evaluate,
+        ),
+        ToolSpec(
+            name="opc_recipe",
+            description=(
+                "Search EPE-feedback OPC recipes (fragment length, gain, step, iterations, per-topology bias and EPE "
+                "target) on training clips with a contextual bandit, PPO or random search; fit a depth-4 decision "
+                "tree from segment topology to the recipe; apply it to held-out clips; write a rule script and an "
+                "LLM or template summary checked for faithfulness."
+            ),
+            args_model=OPCRecipeArgs,
+            run=run_recipe,
+            wants_llm=True,
         ),
         ToolSpec(
             name="opc_list_clips",

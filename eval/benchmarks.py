@@ -25,6 +25,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "eval.bench_mixpe",
     "eval.bench_litho",
     "eval.bench_opc",
+    "eval.bench_recipe",
     "eval.bench_docqa",
     "eval.bench_gnn",
     "eval.bench_analog",

@@ -25,6 +25,7 @@ COMMANDS: dict[str, Lazy] = {
     "mixpe": Lazy("chipcrew.commands.bench_basic:mixpe", "MixPE perf/energy model vs the authors' simulator, and the bit-exact GEMM check."),
     "litho": Lazy("chipcrew.commands.bench_litho:command", "Lithography engine: band-limited SOCS vs 24 direct FFTs on one clip."),
     "opc": Lazy("chipcrew.commands.bench_opc:command", "Optimise every selected clip with one method; report L2, PV band, EPE, shots, MRC and time per case."),
+    "opc-recipe": Lazy("chipcrew.commands.bench_recipe:command", "Searched vs random vs default recipes per clip, the recipe tree on held-out clips, the summary's faithfulness."),
     "docqa": Lazy("chipcrew.commands.bench_docqa:command", "Recall@1/5/10/20, MRR, BLEU, ROUGE-L and latency on ORD-QA, with the ablation and RAG-EDA's numbers."),
     "dev-docqa": Lazy("chipcrew.commands.bench_docqa:dev_command", "The doc-QA development grid (never ORD-QA) that picks the retrieval settings."),
     "gnn": Lazy("chipcrew.commands.bench_gnn:command", "Search GNN training configurations against the default and random search; model error; memory guard."),

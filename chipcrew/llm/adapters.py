@@ -2,7 +2,8 @@
 
 ``tools/`` imports nothing above itself, so an LLM reaches a tool as a plain function with its prompt templates
 as plain strings. These adapters are the one place that builds such functions from an :class:`LLMClient` and the
-``prompts/`` templates: LLANA's ``PromptFn``, RAG-EDA's relevance teacher and the eval judge.
+``prompts/`` templates: LLANA's ``PromptFn``, RAG-EDA's relevance teacher, the OPC recipe summary's writer and
+the eval judge.
 """
 
 from __future__ import annotations
@@ -18,8 +19,17 @@ from .base import LLMClient, LLMError, Message
 if TYPE_CHECKING:
     from tools.analog.llana import LLANAPrompts, PromptFn
     from tools.docqa.rerank import Teacher
+    from tools.opc.recipe_summary import SummaryLLM
 
-__all__ = ("prompt_fn", "llana_prompts", "relevance_teacher", "judge_answer", "JUDGE_SCHEMA", "RELEVANCE_SCHEMA")
+__all__ = (
+    "prompt_fn",
+    "llana_prompts",
+    "relevance_teacher",
+    "recipe_summary_llm",
+    "judge_answer",
+    "JUDGE_SCHEMA",
+    "RELEVANCE_SCHEMA",
+)
 
 JUDGE_SCHEMA = {
     "type": "object",
@@ -76,6 +86,33 @@ def relevance_teacher(client: LLMClient) -> Teacher:
         return out
 
     return score
+
+
+def recipe_summary_llm(client: LLMClient | None, images: bool) -> SummaryLLM | None:
+    """The client as the OPC recipe summary's writer (prompt, JSON schema or None, PNG paths -> text); None for no
+    client or the ``none`` backend.
+
+    With ``images`` (``Settings.llm_accepts_images``) the PNGs go along as OpenAI image parts; otherwise they are
+    dropped and the model sees the tree and the table only.
+    """
+    if client is None or getattr(client, "name", "") == "none":
+        return None
+
+    def ask(prompt: str, schema: dict[str, Any] | None, pngs: list[str]) -> str:
+        content: str | list[dict[str, Any]] = prompt
+        if images and pngs:
+            import base64
+            from pathlib import Path
+
+            content = [{"type": "text", "text": prompt}] + [
+                {"type": "image_url",
+                 "image_url": {"url": "data:image/png;base64," + base64.b64encode(Path(p).read_bytes()).decode()}}
+                for p in pngs
+            ]
+        budget = 1500 if schema is not None else 200  # the whole summary JSON, or a few sentences of prose
+        return client.chat([Message(role="user", content=content)], json_schema=schema, max_tokens=budget).content
+
+    return ask
 
 
 def judge_answer(client: LLMClient, request: str, answer: str) -> dict[str, Any]:

@@ -13,7 +13,9 @@ __all__ = ("Message", "ToolCallOut", "ChatReply", "LLMClient", "LLMError", "LLMU
 
 class Message(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
-    content: str
+    content: str | list[dict[str, Any]]
+    """Text, or OpenAI content parts (``{"type": "text", ...}``, ``{"type": "image_url", ...}``) for an endpoint
+    that takes images (``Settings.llm_accepts_images``)."""
 
 
 class ToolCallOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,9 @@ PHRASINGS = [
     ("which clips are available", "opc_list_clips", {}),
     ("run OPC on aes_via1__217_754 with EPE feedback", "opc_optimize", {"clip": "aes_via1__217_754", "method": "mbopc"}),
     ("optimize the contact clip AND2_X4__0_0 with ILT", "opc_optimize", {"clip": "AND2_X4__0_0", "method": "ilt"}),
+    ("run reinforcement learning OPC on M1_test4", "opc_optimize", {"clip": "M1_test4", "method": "camo"}),
+    ("use the RL policy on case 2 for 6 rounds", "opc_optimize", {"clip": "M1_test2", "method": "camo", "iterations": 6}),
+    ("correct the via clip AND2_X4__0_0 with CAMO", "opc_optimize", {"clip": "AND2_X4__0_0", "method": "camo"}),
 ]
 
 
@@ -118,5 +122,38 @@ def test_render_listing_names_every_clip(data: None) -> None:
 def test_spec_is_complete() -> None:
     assert len(AGENT.examples) >= 20 and len(set(AGENT.examples)) == len(AGENT.examples)
     assert all(k == k.lower() for k in AGENT.keywords)
-    assert {t.name for t in AGENT.tools} == {"opc_optimize", "opc_simulate", "opc_evaluate", "opc_list_clips"}
-    assert "opc_optimize" in load_prompt(AGENT.prompt)
+    tools = {"opc_optimize", "opc_simulate", "opc_evaluate", "opc_list_clips", "opc_recipe"}
+    assert {t.name for t in AGENT.tools} == tools
+    assert "opc_optimize" in load_prompt(AGENT.prompt) and "opc_recipe" in load_prompt(AGENT.prompt)
+
+
+def test_recipe_requests_plan_the_recipe_tool() -> None:
+    call = plan("search an OPC recipe for metal:AND2_X4__0_0 and AOI21_X2__0_0 with 8 runs using PPO, apply it to M1_test3")
+    assert call.tool == "opc_recipe"
+    assert call.args == {"clips": ["metal:AND2_X4__0_0", "AOI21_X2__0_0"], "apply_to": ["M1_test3"], "budget": 8,
+                         "method": "ppo"}
+    assert plan("summarise the best OPC recipe as a rule deck").tool == "opc_recipe"
+
+
+def test_recipe_tool_refuses_to_search_a_held_out_clip(data: None) -> None:
+    from tools.common import InputError
+
+    with pytest.raises(InputError, match="held out") as err:
+        AGENT.tool("opc_recipe").invoke({"clips": ["M1_test2"], "budget": 2})
+    assert err.value.field == "clips[0]"
+
+
+def test_recipe_end_to_end_with_backend_none(data: None, tmp_path: Path) -> None:
+    from chipcrew.llm.none_backend import NoneClient
+
+    torch.set_num_threads(2)
+    call = plan(f"search an OPC recipe for AND2_X4__0_0 with 2 runs on the cpu and save it to {tmp_path}")
+    args = call.args | {"apply_to": ["DFFR_X1__3_0"]}
+    result = AGENT.tool(call.tool).invoke(args, llm=NoneClient())
+    assert result.summary_backend == "template" and result.summary_valid_json and result.mismatches == []
+    assert [s.runs for s in result.searches] == [2] and [a.clip for a in result.applied] == ["DFFR_X1__3_0"]
+    text = render(call, result)
+    assert text.startswith("**Recipe tree with ") and "faithfulness check: 0 mismatches" in text
+    assert "| DFFR_X1__3_0 |" in text and "RULE 1:" in text
+    assert (tmp_path / "recipe_rules.txt").read_text().startswith("# mbopc recipe tree")
+    assert json.loads((tmp_path / "recipe_summary.json").read_text())["valid_json"] is True

@@ -50,3 +50,36 @@ def test_one_case_runs_end_to_end_and_writes_the_report(tmp_path: Path) -> None:
     assert set(row["epe"]) == {"contest", "openilt"}
     assert (tmp_path / "M1_test10_mask.npy").is_file() and (tmp_path / "M1_test10_pvband.png").is_file()
     assert json.loads((tmp_path / "bench_opc.json").read_text())["average"]["l2"] == row["l2"]
+
+
+def test_contact_suite_is_the_held_out_contacts_disjoint_from_camo_training() -> None:
+    from tools.common import DataNotFoundError
+
+    from eval.bench_opc import suite_clips
+
+    try:
+        held_out = suite_clips("contact")
+        from tools.opc.camo_train import test_clips, train_clips
+    except DataNotFoundError as err:
+        pytest.skip(str(err))
+    assert len(held_out) == 45 and not set(held_out) & set(train_clips("via"))
+    assert test_clips("via") == held_out + suite_clips("via")
+
+
+def test_camo_targets_are_checked_against_the_measured_rows() -> None:
+    from eval.bench_opc import camo_markdown, camo_targets
+
+    row = {"l2": 100.0, "pvb": 200.0, "epe_contest": 1.0, "shots": 5.0, "mrc_violations": 0.0, "seconds": 0.5,
+           "cases": 2}
+    table = {
+        "camo": row | {"cost": 1300.0},
+        "random": row | {"l2": 900.0, "cost": 5000.0},
+        "nognn": row | {"cost": 1200.0},
+        "mbopc": row | {"pvb": 195.0, "cost": 1295.0},
+    }
+    checks = {c["target"]: c["met"] for c in camo_targets("via", table)}
+    assert checks["EPE <= mbopc"] and checks["cost <= 0.70 x random"] and checks["MRC violations = 0"]
+    assert checks["PVB <= 1.05 x better baseline"] and not checks["cost < nognn"]
+    md = camo_markdown({"suite": "via", "table": table, "targets": camo_targets("via", table),
+                        "seed_spread": {"runs": 3, "mean_cost": 1300.0, "cv": 0.05}})
+    assert "| camo | 2 |" in md and "**no**" in md and "CV 0.05" in md

@@ -1,9 +1,12 @@
-"""The clip registry: the 10 ICCAD 2013 M1 clips, the 10 LithoBench via1 clips, the 165 contact clips,
-and any ``.glp``/``.gds``/``.oas`` file, each placed on the 2048 x 2048 canvas by its suite's convention.
+"""The clip registry: the 10 ICCAD 2013 M1 clips, the 10 LithoBench via1 clips, the 165 contact clips, the 271
+LithoBench StdMetal clips, and any ``.glp``/``.gds``/``.oas`` file, each placed on the 2048 x 2048 canvas by its
+suite's convention.
 
-Placement (shared/data/iccad13/README.md, shared/data/via/README.md):
-* ``iccad13`` (and user files): bounding box centred, ``delta = (2048 - extent) // 2 - min`` per axis,
-  as OpenILT's ``Design.center(2048, 2048, 0, 0)``;
+StdMetal clips are named ``metal:<cell>__<i>_<j>``: 81 of their cell names are also contact clip names.
+
+Placement (shared/data/iccad13/README.md, shared/data/via/README.md, shared/data/metal/README.md):
+* ``iccad13``, ``metal`` (and user files): bounding box centred, ``delta = (2048 - extent) // 2 - min`` per axis,
+  as OpenILT's ``Design.center(2048, 2048, 0, 0)`` and LithoBench's ``design.center(2048, 2048, ...)``;
 * ``via`` and ``contact``: every coordinate + 384 nm, as LithoBench's ``design.mat(2048, 2048, 384, 384)``.
 """
 
@@ -13,15 +16,16 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from tools.common import InputError, shared_data_dir
 from tools.litho.layout import Layout, read_gds, read_glp
 
-__all__ = ("Suite", "SUITES", "Clip", "CANVAS", "list_clips", "load_clip", "place")
+__all__ = ("Suite", "SUITES", "Clip", "CANVAS", "METAL_PREFIX", "list_clips", "load_clip", "place")
 
-Suite = Literal["iccad13", "via", "contact"]
-SUITES: tuple[str, ...] = ("iccad13", "via", "contact")
+Suite = Literal["iccad13", "via", "contact", "metal"]
+SUITES: tuple[str, ...] = get_args(Suite)
+METAL_PREFIX = "metal:"
 CANVAS = 2048  # ICCAD13 tile: 2048 x 2048 px at 1 nm/px (shared/data/iccad13/README.md)
 _FILE_SUFFIXES = (".gds", ".gdsii", ".oas", ".oasis")
 LITHOBENCH_OFFSET = 384  # lithobench/evaluate.py getTargets: design.mat(2048, 2048, 384, 384)
@@ -32,8 +36,9 @@ class Clip:
     """A target placed on the canvas.
 
     Attributes:
-        name: registry name (``M1_test1``, ``aes_via1__217_754``, ``AND2_X4__0_0``) or file stem.
-        suite: ``iccad13``, ``via``, ``contact`` or ``custom`` (a user file).
+        name: registry name (``M1_test1``, ``aes_via1__217_754``, ``AND2_X4__0_0``, ``metal:AND2_X4__0_0``) or
+            file stem.
+        suite: ``iccad13``, ``via``, ``contact``, ``metal`` or ``custom`` (a user file).
         layout: polygons in canvas coordinates (nm = px).
         path: the source file.
         offset: ``(dx, dy)`` added to the file's coordinates; subtract it to go back (e.g. ``write_gds``).
@@ -49,6 +54,8 @@ class Clip:
 def _suite_dir(suite: str) -> Path:
     if suite == "iccad13":
         return shared_data_dir("iccad13")
+    if suite == "metal":
+        return shared_data_dir("metal") / "StdMetal"
     return shared_data_dir("via") / ("OpenROAD" if suite == "via" else "StdContact")
 
 
@@ -58,14 +65,15 @@ def _natural_key(name: str) -> list[object]:
 
 
 def list_clips(suite: Suite) -> list[str]:
-    """Names of a suite's clips, sorted (naturally: ``M1_test1`` .. ``M1_test10``).
+    """Names of a suite's clips, sorted (naturally: ``M1_test1`` .. ``M1_test10``; ``metal:`` names for StdMetal).
 
     Raises:
         InputError: unknown suite. DataNotFoundError: the shared data folder is missing.
     """
     if suite not in SUITES:
         raise InputError("suite", suite, SUITES)
-    return sorted((p.stem for p in _suite_dir(suite).glob("*.glp")), key=_natural_key)
+    prefix = METAL_PREFIX if suite == "metal" else ""
+    return sorted((prefix + p.stem for p in _suite_dir(suite).glob("*.glp")), key=_natural_key)
 
 
 def place(layout: Layout, suite: str, size: int = CANVAS) -> tuple[Layout, tuple[int, int]]:
@@ -95,7 +103,7 @@ def _resolve_name(name: str) -> tuple[str, str]:
     if alias:
         key = f"M1_test{int(alias.group(1))}"
     known: dict[str, tuple[str, str]] = {}
-    for suite in SUITES:
+    for suite in SUITES if key.lower().startswith(METAL_PREFIX) else ("iccad13", "via", "contact"):
         for clip in list_clips(suite):  # type: ignore[arg-type]
             known[clip.lower()] = (suite, clip)
     if key.lower() in known:
@@ -106,7 +114,8 @@ def _resolve_name(name: str) -> tuple[str, str]:
         "clip",
         name,
         "M1_test1..M1_test10, one of the 10 via1 clips (list_clips('via')), one of the 165 contact clips "
-        f"such as AND2_X4__0_0 (list_clips('contact')), or a .glp/.gds/.oas path{hint}",
+        "such as AND2_X4__0_0 (list_clips('contact')), one of the 271 StdMetal clips such as metal:AND2_X4__0_0 "
+        f"(list_clips('metal')), or a .glp/.gds/.oas path{hint}",
     )
 
 
@@ -116,7 +125,8 @@ def load_clip(
     """Load a clip by registry name or file path and place it on the canvas.
 
     Args:
-        name_or_path: ``M1_test3`` (also ``case3``), ``aes_via1__217_754``, ``AND2_X4__0_0``, or a path
+        name_or_path: ``M1_test3`` (also ``case3``), ``aes_via1__217_754``, ``AND2_X4__0_0``,
+            ``metal:AND2_X4__0_0``, or a path
             to a ``.glp``, ``.gds`` or ``.oas`` file.
         layer, datatype, cell: which shapes to read from a GDS/OASIS file (``layer`` is required there).
         size: canvas side in nm.
@@ -130,7 +140,7 @@ def load_clip(
     looks_like_path = looks_like_path or candidate.is_file()
     if not looks_like_path:
         suite, name = _resolve_name(name_or_path)
-        path = _suite_dir(suite) / f"{name}.glp"
+        path = _suite_dir(suite) / f"{name.removeprefix(METAL_PREFIX)}.glp"
         placed, offset = place(read_glp(path), suite, size)
         return Clip(name, suite, Layout(placed.polygons, name), path, offset)
     path = candidate.expanduser()

@@ -161,7 +161,11 @@ class LithoSim:
         return self._dft_t @ x  # (..., M, M) = E^T M E / N^2
 
     def intensity_from_spectrum(
-        self, spec: torch.Tensor, corner: str = "nominal", out_size: int | None = None
+        self,
+        spec: torch.Tensor,
+        corner: str = "nominal",
+        out_size: int | None = None,
+        window: tuple[int, int, int, int] | None = None,
     ) -> torch.Tensor:
         """Aerial image from the mask's low-frequency spectrum.
 
@@ -177,9 +181,11 @@ class LithoSim:
             corner: ``nominal``, ``max`` or ``min`` (see ``CORNERS``).
             out_size: output side; the image is sampled every ``size / out_size`` px (default: ``size``).
                 Must be >= ``2M - 1`` (69) so the band-limited intensity is not aliased.
+            window: ``(row0, row1, col0, col1)`` on the output grid: only these samples are synthesised (the
+                same values as the full image's ``[row0:row1, col0:col1]``, at the window's share of the cost).
 
         Returns:
-            ``(..., out_size, out_size)`` real intensity.
+            ``(..., out_size, out_size)`` real intensity, or ``(..., row1 - row0, col1 - col0)`` for a window.
         """
         if corner not in CORNERS:
             raise InputError("corner", corner, tuple(CORNERS))
@@ -198,6 +204,11 @@ class LithoSim:
         # rows: frequencies -band..band in ascending order; columns: 0..band (the other half is conjugate)
         kept = torch.cat([coef[..., p - band :, : band + 1], coef[..., : band + 1, : band + 1]], dim=-2)
         rows, cols = self._synthesis(out)
+        if window is not None:
+            r0, r1, c0, c1 = window
+            if not (0 <= r0 < r1 <= out and 0 <= c0 < c1 <= out):
+                raise InputError("window", window, f"(row0, row1, col0, col1) with 0 <= row0 < row1 <= {out}, same for cols")
+            rows, cols = rows[r0:r1], cols[:, c0:c1]
         per_row = rows @ kept  # (..., out, band+1): inverse DFT over row frequencies
         image = torch.cat([per_row.real, per_row.imag], dim=-1) @ cols  # (..., out, out)
         return image * (dose * dose)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from tools.common import ProgressFn, Timer, ToolResult, package_versions, report
-from tools.litho.clips import list_clips
+from tools.litho.clips import Suite, list_clips
 
 __all__ = ("OPCListClipsArgs", "OPCListClipsResult", "run_opc_list_clips")
 
@@ -15,9 +13,10 @@ __all__ = ("OPCListClipsArgs", "OPCListClipsResult", "run_opc_list_clips")
 class OPCListClipsArgs(BaseModel):
     """Arguments of ``run_opc_list_clips``."""
 
-    suite: Literal["iccad13", "via", "contact"] = Field(
+    suite: Suite = Field(
         default="iccad13", description="iccad13 (10 ICCAD 2013 M1 clips), via (10 LithoBench via1 clips) or "
-        "contact (165 LithoBench standard-cell contact clips)."
+        "contact (165 LithoBench standard-cell contact clips) or metal (271 LithoBench StdMetal clips, "
+        "named metal:<cell>__<i>_<j>)."
     )
 
 

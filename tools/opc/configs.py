@@ -1,4 +1,5 @@
-"""Settings of the three OPC methods (DiffOPC, pixel ILT, EPE-feedback OPC) as plain frozen dataclasses.
+"""Settings of the three OPC methods (DiffOPC, pixel ILT, EPE-feedback OPC) as plain frozen dataclasses, and the
+layers a CAMO policy is trained for.
 
 They live apart from the torch optimisers so that the optimisation tool can read their defaults (and show
 them in its argument schema) without loading torch.
@@ -7,10 +8,15 @@ them in its argument schema) without loading torch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from tools.opc.legalize import MaskRules
 
-__all__ = ("DiffOPCConfig", "ILTConfig", "MBOPCConfig")
+__all__ = ("DiffOPCConfig", "ILTConfig", "MBOPCConfig", "CamoLayer", "CAMO_LAYERS")
+
+CamoLayer = Literal["metal", "via"]
+"""The layers CAMO has a training split and a packaged checkpoint for (``chipcrew train camo --layer``)."""
+CAMO_LAYERS: tuple[str, ...] = get_args(CamoLayer)
 
 
 @dataclass(frozen=True)

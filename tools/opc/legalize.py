@@ -23,7 +23,10 @@ import numpy as np
 
 from tools.opc.segments import SegmentSet
 
-__all__ = ("MaskRules", "move_bounds", "merge_jogs")
+__all__ = ("MaskRules", "move_bounds", "facing_gaps", "merge_jogs", "NO_GAP")
+
+NO_GAP = np.iinfo(np.int64).max // 4
+"""What :func:`facing_gaps` reports where no facing edge exists."""
 
 
 @dataclass(frozen=True)
@@ -51,25 +54,10 @@ def move_bounds(segs: SegmentSet, rules: MaskRules) -> tuple[np.ndarray, np.ndar
     lower = np.full(n, -rules.max_move_nm, dtype=np.int64)
     upper = np.full(n, rules.max_move_nm, dtype=np.int64)
     space, width = rules.min_space_nm, rules.min_width_nm
-    for axis in (0, 1):
-        idx = np.flatnonzero(segs.axis == axis)
-        if idx.size == 0:
-            continue
-        pos, lo, hi = segs.pos[idx], segs.lo[idx], segs.hi[idx]
-        nrm = segs.normal[idx].astype(np.int64)
-        dp = pos[None, :] - pos[:, None]  # (i, j): how far j lies from i along the axis
-        facing = nrm[None, :] == -nrm[:, None]
-        ahead = dp * nrm[:, None] > 0
-        behind = dp * nrm[:, None] < 0
-        reach = space + rules.max_move_nm  # a moved vertex can carry an edge this far past its span
-        near = (lo[None, :] < hi[:, None] + reach) & (hi[None, :] > lo[:, None] - reach)
-        overlap = (lo[None, :] < hi[:, None]) & (hi[None, :] > lo[:, None])
-        gap = np.abs(dp)
-        big = np.iinfo(np.int64).max // 4
-        space_gap = np.where(facing & ahead & near, gap, big).min(axis=1)
-        width_gap = np.where(facing & behind & overlap, gap, big).min(axis=1)
-        upper[idx] = np.minimum(upper[idx], np.maximum((space_gap - space) // 2, 0))
-        lower[idx] = np.maximum(lower[idx], -np.maximum((width_gap - width) // 2, 0))
+    # a moved vertex can carry an edge space + max_move past its span, so spaces look that far sideways
+    space_gap, width_gap = facing_gaps(segs, space_reach_nm=space + rules.max_move_nm)
+    upper = np.minimum(upper, np.maximum((space_gap - space) // 2, 0))
+    lower = np.maximum(lower, -np.maximum((width_gap - width) // 2, 0))
     # A vertex slides with the perpendicular segment's move. Where the segment it shortens ends in a jog
     # (an interior cut, not a vertex), what is left of it must stay min(width, space)-wide, or the jog would
     # leave a finger or a slot narrower than the rules (or fold over itself). A whole edge cannot form one.
@@ -86,6 +74,33 @@ def move_bounds(segs: SegmentSet, rules: MaskRules) -> tuple[np.ndarray, np.ndar
             else:  # an outward move does at a concave one
                 upper[mover] = min(upper[mover], room)
     return np.minimum(lower, 0), np.maximum(upper, 0)
+
+
+def facing_gaps(segs: SegmentSet, space_reach_nm: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment, the distance to the nearest facing edge ahead (a space) and behind (a width).
+
+    A facing edge lies on the same axis with the opposite normal; ahead means outside the segment (across a
+    gap), behind means inside (across the feature). Width partners must overlap the segment's span; space
+    partners may lie up to ``space_reach_nm`` beside it.
+
+    Returns:
+        (space, width): (S,) int64, in nm; ``NO_GAP`` where there is no such edge.
+    """
+    space = np.full(len(segs), NO_GAP, dtype=np.int64)
+    width = np.full(len(segs), NO_GAP, dtype=np.int64)
+    for axis in (0, 1):
+        idx = np.flatnonzero(segs.axis == axis)
+        if idx.size == 0:
+            continue
+        pos, lo, hi = segs.pos[idx], segs.lo[idx], segs.hi[idx]
+        nrm = segs.normal[idx].astype(np.int64)
+        ahead = (pos[None, :] - pos[:, None]) * nrm[:, None]  # (i, j): > 0 j lies outside i, < 0 inside
+        facing = nrm[None, :] == -nrm[:, None]
+        near = (lo[None, :] < hi[:, None] + space_reach_nm) & (hi[None, :] > lo[:, None] - space_reach_nm)
+        overlap = (lo[None, :] < hi[:, None]) & (hi[None, :] > lo[:, None])
+        space[idx] = np.where(facing & near & (ahead > 0), ahead, NO_GAP).min(axis=1)
+        width[idx] = np.where(facing & overlap & (ahead < 0), -ahead, NO_GAP).min(axis=1)
+    return space, width
 
 
 def merge_jogs(

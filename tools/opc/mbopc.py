@@ -64,9 +64,20 @@ def measure_epe(intensity: np.ndarray, segs: SegmentSet, search_nm: int) -> np.n
 
 
 def optimize_mbopc(
-    model: EdgeMask, target: np.ndarray, sim: Any, config: MBOPCConfig, progress: ProgressFn | None = None
+    model: EdgeMask,
+    target: np.ndarray,
+    sim: Any,
+    config: MBOPCConfig,
+    progress: ProgressFn | None = None,
+    *,
+    start_nm: np.ndarray | None = None,
+    epe_target_nm: np.ndarray | None = None,
+    gain_scale: np.ndarray | None = None,
 ) -> EdgeOPCResult:
-    """Iterate simulate -> measure EPE -> move segments by ``-gain * EPE`` (rounded, bounded).
+    """Iterate simulate -> measure EPE -> move segments by ``-gain * (EPE - EPE target)`` (rounded, bounded).
+
+    The per-segment arrays are what an OPC recipe sets per topology class (``tools.opc.recipe``); left at
+    None the run is the plain baseline, bit for bit.
 
     Args:
         model: mask model of the fragmented target (its bias fixes the raster convention).
@@ -74,11 +85,19 @@ def optimize_mbopc(
         sim: a ``tools.litho.simulator.LithoSim``.
         config: settings.
         progress: optional progress callback.
+        start_nm: (S,) initial outward moves (a per-segment bias), rounded and clipped to the move bounds;
+            None = start from the target. In nm.
+        epe_target_nm: (S,) EPE each segment is driven to (positive: print beyond the target edge); None = 0.
+            In nm.
+        gain_scale: (S,) factors on ``config.gain`` per segment; None = 1.
     """
     segs = model.segs
     device = torch.device(sim.device)
     lower, upper = move_bounds(segs, config.rules)
     offsets = np.zeros(len(segs), dtype=np.int64)
+    if start_nm is not None:
+        offsets = np.clip(np.rint(start_nm), lower, upper).astype(np.int64)
+    gain = config.gain if gain_scale is None else config.gain * np.asarray(gain_scale, dtype=np.float64)
     history: list[dict[str, Any]] = []
     best = (float("inf"), offsets.copy(), -1)
     for it in range(config.iterations):
@@ -92,7 +111,8 @@ def optimize_mbopc(
         if l2 < best[0]:
             best = (l2, offsets.copy(), it)
         limit = config.max_step_nm * 0.5 ** (it // config.decay_every)
-        step = np.clip(-config.gain * epe, -limit, limit)
+        error = epe if epe_target_nm is None else epe - epe_target_nm
+        step = np.clip(-gain * error, -limit, limit)
         offsets = np.clip(np.rint(offsets + step), lower, upper).astype(np.int64)
         report(progress, f"mbopc iteration {it + 1}/{config.iterations}: L2 {l2:.0f}", (it + 1) / config.iterations)
     final = merge_jogs(segs, best[1], lower, upper, config.jog_merge_nm)

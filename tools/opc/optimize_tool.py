@@ -1,6 +1,6 @@
-"""Tool: optimise a mask for a clip with DiffOPC, pixel ILT or EPE-feedback OPC, and score it.
+"""Tool: optimise a mask for a clip with DiffOPC, pixel ILT, EPE-feedback OPC or CAMO (RL), and score it.
 
-All three methods run on the one lithography engine (``tools.litho``) and are scored by the one metrics
+All four methods run on the one lithography engine (``tools.litho``) and are scored by the one metrics
 module at full resolution, so their numbers compare directly. Artefacts: the mask as GDS (in the clip's own
 coordinates), ``<clip>_mask.npy`` (uint8 {0, 1}, 2048 x 2048, placed as ``litho simulate`` places the clip),
 PNGs of the mask, the nominal print over the target and the PV band, and the loss history as JSON.
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from tools.common import ProgressFn, Timer, ToolResult, package_versions, report, run_dir
+from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
 from tools.litho.clips import Clip, load_clip
 from tools.litho.layout import mask_to_rects, write_gds
 from tools.litho.metrics import MaskMetrics, corner_prints, evaluate_mask
@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = ("OPCOptimizeArgs", "OPCOptimizeResult", "run_opc_optimize", "METHODS", "DEFAULT_ITERATIONS")
 
-Method = Literal["diffopc", "ilt", "mbopc"]
-METHODS: tuple[str, ...] = ("diffopc", "ilt", "mbopc")
+Method = Literal["diffopc", "ilt", "mbopc", "camo"]
+METHODS: tuple[str, ...] = get_args(Method)
 DEFAULT_ITERATIONS: dict[str, int] = {
     "diffopc": DiffOPCConfig().iterations,
     "ilt": ILTConfig().iterations,
     "mbopc": MBOPCConfig().iterations,
+    "camo": 10,  # policy rounds (tools.opc.camo.DEFAULT_ROUNDS; imported lazily, it needs gymnasium)
 }
 # Optimised window (offset, side) of pixel ILT per suite: OpenILT's centre 1024 for ICCAD13 clips,
 # LithoBench's centre 1280 at offset 384 for its via/contact clips (iccad13/README.md).
@@ -51,7 +52,7 @@ class OPCOptimizeArgs(BaseModel):
     datatype: int = Field(default=0, description="GDS/OASIS datatype of the target (file clips only).")
     method: Method = Field(
         default="diffopc", description="diffopc (differentiable edge-based OPC), ilt (pixel ILT, OpenILT SimpleILT "
-        "conventions) or mbopc (EPE-feedback model-based OPC)."
+        "conventions), mbopc (EPE-feedback model-based OPC) or camo (reinforcement-learning segment OPC, CAMO)."
     )
     iterations: int | None = Field(
         default=None, ge=1, le=5000, description="Optimisation steps; None = the method's default "
@@ -63,6 +64,14 @@ class OPCOptimizeArgs(BaseModel):
     raster: Literal["exact", "inclusive"] = Field(
         default="exact", description="Target (and mask) rasterisation: exact (pixel count = area) or inclusive "
         "(cv2.fillPoly, as OpenILT/LithoBench)."
+    )
+    checkpoint: str | None = Field(
+        default=None, description="camo only: a policy checkpoint from `chipcrew train camo`; None = the packaged "
+        "one for the clip's layer (via for via/contact clips, metal otherwise); 'random' = the random masked policy."
+    )
+    move_range_nm: int | None = Field(
+        default=None, description="camo only: largest move per segment and round, must match the checkpoint "
+        "(packaged: 8). In nm."
     )
     seed: int = Field(default=0, description="Torch seed (the methods are deterministic; recorded for provenance).")
     out_dir: str | None = Field(default=None, description="Folder for the artefacts; None = a fresh run folder.")
@@ -140,11 +149,28 @@ def _optimise(
         offset, side = ILT_WINDOWS.get(clip.suite, ILT_DEFAULT_WINDOW)
         res = optimize_pixels(target, sim, ILTConfig(iterations=iterations, window_offset=offset, window_size=side), progress)
         return res.mask, None, res.history, res.best_iteration, None
+    if args.method == "camo":
+        return _camo(args, sim, iterations, progress)
     model = edge_model(clip.layout.polygons, args.segment_length_nm, sim.size, inclusive=args.raster == "inclusive")
     if args.method == "diffopc":
         edge = optimize_edges(model, target, sim, DiffOPCConfig(iterations=iterations), progress)
     else:
         edge = optimize_mbopc(model, target, sim, MBOPCConfig(iterations=iterations), progress)
+    return edge.mask, edge.polygons, edge.history, edge.best_iteration, len(edge.segments)
+
+
+def _camo(
+    args: OPCOptimizeArgs, sim: LithoSim, rounds: int, progress: ProgressFn | None
+) -> tuple[np.ndarray, list[np.ndarray], list[dict[str, float]], int, int]:
+    """CAMO inference (lazy import: gymnasium and the policy load only when asked for)."""
+    if args.raster != "exact":
+        raise InputError("raster", args.raster, "exact for method camo (its environment scores the exact raster)")
+    from tools.opc.camo import optimize_camo
+
+    edge, _ = optimize_camo(
+        args.clip, sim, checkpoint=args.checkpoint, rounds=rounds, move_range_nm=args.move_range_nm,
+        gds_layer=args.layer, gds_datatype=args.datatype, seed=args.seed, progress=progress,
+    )
     return edge.mask, edge.polygons, edge.history, edge.best_iteration, len(edge.segments)
 
 

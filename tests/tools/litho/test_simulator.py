@@ -65,6 +65,15 @@ def test_coarse_output_samples_the_same_image(small64: LithoSim) -> None:
     torch.testing.assert_close(small64.intensity_from_spectrum(spec, out_size=128), full[::2, ::2])
 
 
+def test_window_synthesises_the_same_samples(small64: LithoSim) -> None:
+    spec = small64.mask_spectrum(_blocks(256, seed=3))
+    full = small64.intensity_from_spectrum(spec, "max")
+    part = small64.intensity_from_spectrum(spec, "max", window=(10, 200, 31, 97))
+    torch.testing.assert_close(part, full[10:200, 31:97])
+    with pytest.raises(InputError, match="window"):
+        small64.intensity_from_spectrum(spec, window=(0, 300, 0, 10))
+
+
 def test_out_size_below_the_intensity_band_is_rejected(small64: LithoSim) -> None:
     spec = small64.mask_spectrum(_blocks(256))
     with pytest.raises(InputError, match="out_size: 64.*>= 69"):

@@ -1,0 +1,201 @@
+"""OPC recipe benchmark (issue 17): searched vs random vs default recipes, tree transfer, summary faithfulness.
+
+1. Training clips (StdMetal and the first 120 StdContact, evenly spaced subsets): the contextual-bandit search
+   and random search, each with the same budget of solver runs per clip (the default recipe is run 1 of both);
+   optionally PPO (``ppo=True``). Reported: J cut against the default (best run no worse than the default in
+   L2, EPE and PV band), and the best J cut with no such condition.
+2. The recipe tree fitted on the bandit's recipes (``run_opc_recipe`` stage ``fit``) is applied to held-out
+   clips (ICCAD13 and the last 45 StdContact): J change against the default on every one, and the share of the
+   searched gain it keeps on the held-out clips that also get a reference search (searched for measurement
+   only; the tree never sees them).
+3. The summary: valid JSON, faithfulness mismatches (0 required with the template or embedded backend).
+
+Every solver run is logged (``<out>/runs/<clip>.jsonl``), so an interrupted benchmark resumes where it stopped.
+Published numbers: Chen et al. (AAAI 2025) publish no code and no numbers on these clips or this cost, so the
+table has no published row to stand beside (the LithoBench StdMetal averages in metal/README.md are pixel-ILT
+masks under another raster and EPE convention, not recipes for model-based OPC).
+
+Run:  chipcrew bench opc-recipe [--quick] --out runs/recipe
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from tools.common import package_versions, report
+
+__all__ = ("NAME", "DESCRIPTION", "SIZES", "SummaryBackend", "run_recipe_bench", "run_bench", "to_markdown")
+
+NAME = "opc-recipe"
+DESCRIPTION = "OPC recipe search (bandit vs random vs default), recipe-tree transfer to held-out clips, summary check"
+BUDGET = 32
+SummaryBackend = Literal["none", "embedded"]
+"""Who phrases the benchmark's summary: the template, or the embedded model (checked against the tree like any)."""
+SIZES: dict[str, dict[str, int]] = {
+    # train metal, train contact, test iccad13, test contact, reference searches among the iccad13 / contact tests
+    "quick": {"metal": 2, "contact": 1, "iccad13": 1, "test_contact": 2, "ref_iccad13": 1, "ref_contact": 1},
+    "full": {"metal": 10, "contact": 5, "iccad13": 10, "test_contact": 45, "ref_iccad13": 3, "ref_contact": 4},
+}
+"""Clip counts per size, sized to the 45 / 10 minute limits on a 2-core CPU at about 1 s per solver run."""
+
+
+def _spread(names: list[str], n: int) -> list[str]:
+    """``n`` names evenly spaced over the sorted list (deterministic, covers the whole family)."""
+    if n >= len(names):
+        return list(names)
+    return [names[i] for i in np.linspace(0, len(names) - 1, n).round().astype(int)]
+
+
+def _clips(size: dict[str, int]) -> dict[str, list[str]]:
+    from tools.opc.splits import split_clips
+
+    train, test = split_clips("train"), split_clips("test")
+    iccad, contact = _spread(test["iccad13"], size["iccad13"]), _spread(test["contact"], size["test_contact"])
+    return {
+        "train": _spread(train["metal"], size["metal"]) + _spread(train["contact"], size["contact"]),
+        "test": iccad + contact,
+        "reference": _spread(iccad, size["ref_iccad13"]) + _spread(contact, size["ref_contact"]),
+    }
+
+
+def _cut(default: float, value: float) -> float:
+    return round(100.0 * (1.0 - value / max(default, 1.0)), 2)
+
+
+def run_recipe_bench(
+    out_dir: Path,
+    quick: bool = True,
+    progress: Callable[[str, float], None] | None = None,
+    ppo: bool = False,
+    llm: Callable[[str, Any, list[str]], str] | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Run the benchmark into ``out_dir`` (resumable) and return the result dict (also ``bench_recipe.json``)."""
+    from tools.litho.simulator import LithoSim, resolve_device
+    from tools.opc.recipe_search import search_clips
+    from tools.opc.recipe_tool import OPCRecipeArgs, run_opc_recipe
+
+    start = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    size_name = "quick" if quick else "full"
+    clips = _clips(SIZES[size_name])
+    sim = LithoSim(device=resolve_device(device))
+    methods = ["bandit", "random"] + (["ppo"] if ppo else [])
+    stages = len(methods) + 2
+    searched: dict[str, list[Any]] = {}
+    for k, method in enumerate(methods):
+        sub = _part(progress, k / stages, (k + 1) / stages)
+        searched[method] = search_clips(clips["train"], method, BUDGET, out_dir, sim, 0, sub)
+    report(progress, "reference searches on held-out clips (measurement only)", len(methods) / stages)
+    reference = search_clips(clips["reference"], "bandit", BUDGET, out_dir, sim, 0,
+                             _part(progress, len(methods) / stages, (len(methods) + 1) / stages))
+    report(progress, "fitting the recipe tree, applying it to held-out clips, summarising", (len(methods) + 1) / stages)
+    tool = run_opc_recipe(
+        OPCRecipeArgs(clips=clips["train"], budget=BUDGET, stage="fit", apply_to=clips["test"], out_dir=str(out_dir),
+                      device=device),
+        _part(progress, (len(methods) + 1) / stages, 0.99), llm=llm,
+    )
+    result = _assemble(size_name, clips, searched, reference, tool)
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    result["versions"] = package_versions("torch", "numpy", "scikit-learn", "gymnasium", "stable-baselines3")
+    (out_dir / "bench_recipe.json").write_text(json.dumps(result, indent=1))
+    report(progress, "done", 1.0)
+    return result
+
+
+def _part(progress: Callable[[str, float], None] | None, lo: float, hi: float) -> Callable[[str, float], None] | None:
+    return None if progress is None else (lambda m, f: progress(m, lo + (hi - lo) * f))
+
+
+def _assemble(size: str, clips: dict[str, list[str]], searched: dict[str, list[Any]], reference: list[Any], tool: Any) -> dict[str, Any]:
+    rows = []
+    for i, clip in enumerate(clips["train"]):
+        d = searched["bandit"][i].default
+        row: dict[str, Any] = {"clip": clip, "default": d.model_dump()}
+        for method, found in searched.items():
+            s = found[i]
+            row[method] = {"best": s.best.model_dump(), "j_cut_pct": _cut(d.cost, s.best.cost),
+                           "j_cut_any_pct": _cut(d.cost, s.best_any.cost), "new_runs": s.new_runs,
+                           "worse_metric": not (s.best.l2 <= d.l2 and s.best.pvb <= d.pvb and s.best.epe <= d.epe)}
+        rows.append(row)
+    ref = {s.clip: s for s in reference}
+    held = []
+    for a in tool.applied:
+        entry: dict[str, Any] = {"clip": a.clip, "default": a.default.model_dump(), "tree": a.tree.model_dump(),
+                                 "j_change_pct": a.j_change_pct}
+        if a.clip in ref:
+            entry["searched_j_cut_pct"] = _cut(a.default.cost, ref[a.clip].best.cost)
+            entry["searched_gain"] = a.default.cost - ref[a.clip].best.cost
+            entry["tree_gain"] = a.default.cost - a.tree.cost
+        held.append(entry)
+    with_ref = [h for h in held if "searched_gain" in h]
+    gain_s = sum(h["searched_gain"] for h in with_ref)
+    aggregate: dict[str, Any] = {}
+    for method in searched:
+        cuts = [r[method]["j_cut_pct"] for r in rows]
+        aggregate[method] = {"mean_j_cut_pct": round(float(np.mean(cuts)), 2),
+                             "mean_j_cut_any_pct": round(float(np.mean([r[method]["j_cut_any_pct"] for r in rows])), 2),
+                             "clips_worse_metric": sum(r[method]["worse_metric"] for r in rows)}
+    aggregate["tree"] = {
+        "mean_j_change_pct": round(float(np.mean([h["j_change_pct"] for h in held])), 2) if held else None,
+        "worst_j_change_pct": max((h["j_change_pct"] for h in held), default=None),
+        "clips_worse_by_1pct": sum(h["j_change_pct"] > 1.0 for h in held),
+        "gain_kept_share": round(sum(h["tree_gain"] for h in with_ref) / gain_s, 3) if gain_s > 0 else None,
+        "reference_clips": len(with_ref),
+    }
+    aggregate["summary"] = {"backend": tool.summary_backend, "valid_json": tool.summary_valid_json,
+                            "mismatches": len(tool.mismatches), "rejected_draft": len(tool.rejected_draft)}
+    targets = {
+        "searched_cut_ge_10pct": aggregate["bandit"]["mean_j_cut_pct"] >= 10.0,
+        "beats_random_by_2pts": aggregate["bandit"]["mean_j_cut_pct"] - aggregate["random"]["mean_j_cut_pct"] >= 2.0,
+        "no_metric_worse_than_default": aggregate["bandit"]["clips_worse_metric"] == 0,
+        "tree_keeps_half_the_gain": (aggregate["tree"]["gain_kept_share"] or 0.0) >= 0.5,
+        "tree_never_worse_by_1pct": aggregate["tree"]["clips_worse_by_1pct"] == 0,
+        "summary_valid_and_faithful": bool(tool.summary_valid_json) and not tool.mismatches,
+    }
+    return {"size": size, "budget": BUDGET, "clips": clips, "train": rows, "held_out": held, "aggregate": aggregate,
+            "targets": targets, "rules": tool.summary.model_dump()["rules"] if tool.summary else [],
+            "summary": tool.summary.model_dump() if tool.summary else None,
+            "mismatches": [m.model_dump() for m in tool.mismatches], "artifacts": tool.artifacts}
+
+
+def to_markdown(result: dict[str, Any]) -> str:
+    """The report: per training clip, the aggregates, the held-out table, targets met or not."""
+    methods = [m for m in ("bandit", "random", "ppo") if m in result["aggregate"]]
+    head = "| clip | J default | " + " | ".join(f"{m} J cut % (any)" for m in methods) + " | bandit L2 / PVB / EPE |"
+    lines = [f"## OPC recipe search ({result['size']}, {result['budget']} solver runs per clip)", "", head,
+             "|---|---:|" + "---:|" * len(methods) + "---|"]
+    for r in result["train"]:
+        cells = " | ".join(f"{r[m]['j_cut_pct']:.1f} ({r[m]['j_cut_any_pct']:.1f})" for m in methods)
+        b = r["bandit"]["best"]
+        lines.append(f"| {r['clip']} | {r['default']['cost']:,.0f} | {cells} | {b['l2']:,} / {b['pvb']:,} / {b['epe']} |")
+    agg = result["aggregate"]
+    cells = " | ".join(f"**{agg[m]['mean_j_cut_pct']:.2f}** ({agg[m]['mean_j_cut_any_pct']:.2f})" for m in methods)
+    lines += [f"| mean | | {cells} | |", ""]
+    lines += ["J cut: best run no worse than the default in L2, EPE and PV band; (any): best J with no such condition.",
+              "", "## Recipe tree on held-out clips", "", "| clip | J default | J tree | change % | searched cut % |",
+              "|---|---:|---:|---:|---:|"]
+    for h in result["held_out"]:
+        ref = f"{h['searched_j_cut_pct']:.1f}" if "searched_j_cut_pct" in h else "–"
+        lines.append(f"| {h['clip']} | {h['default']['cost']:,.0f} | {h['tree']['cost']:,.0f} | {h['j_change_pct']:+.2f} | {ref} |")
+    t = agg["tree"]
+    lines += ["", f"Tree: mean J change {t['mean_j_change_pct']}%, worst {t['worst_j_change_pct']}%, "
+              f"{t['clips_worse_by_1pct']} clips worse than the default by > 1%, share of the searched gain kept "
+              f"{t['gain_kept_share']} (on {t['reference_clips']} clips with a reference search).",
+              f"Summary: {agg['summary']['backend']}, valid JSON {agg['summary']['valid_json']}, "
+              f"{agg['summary']['mismatches']} faithfulness mismatches.", "", "Published: none comparable (see "
+              "eval/bench_recipe.py).", "", "| target | met |", "|---|---|"]
+    lines += [f"| {k} | {'yes' if v else 'NO'} |" for k, v in result["targets"].items()]
+    lines.append(f"\n_{result['seconds']:.0f} s_")
+    return "\n".join(lines)
+
+
+def run_bench(out_dir: Path, quick: bool = True, progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+    """The registry entry (``eval.benchmarks``): the template summary, no PPO."""
+    return run_recipe_bench(out_dir, quick, progress)

@@ -1,0 +1,68 @@
+"""The recipe tree: fit, JSON round trip, one rule per leaf, application, and no tree before a search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tools.common import InputError
+from tools.opc.recipe import RECIPE_CLASSES, ClassRecipe, Recipe
+from tools.opc.recipe_tree import MAX_DEPTH, TREE_FEATURES, fit_tree, load_tree
+
+
+def _rows(cls: str, n: int, space: float) -> np.ndarray:
+    rows = np.zeros((n, len(TREE_FEATURES)))
+    rows[:, RECIPE_CLASSES.index(cls)] = 1.0
+    rows[:, TREE_FEATURES.index("space_nm")] = space
+    rows[:, TREE_FEATURES.index("width_nm")] = 70.0
+    return rows
+
+
+def _samples() -> list:
+    """Two clips: line ends get +6 nm and a -1.5 nm target, dense runs +2 nm; everything else the default."""
+    recipe = Recipe(iterations=10, gain=0.6, classes={"line_end": ClassRecipe(bias_nm=6, epe_target_nm=-1.5),
+                                                      "run_dense": ClassRecipe(bias_nm=2)})
+    feats = np.concatenate([_rows("line_end", 20, 400), _rows("run_dense", 40, 120), _rows("convex", 40, 300)])
+    return [("metal:A", feats, recipe, True), ("metal:B", feats[::2], recipe, True)]
+
+
+def test_tree_learns_the_per_class_values_and_round_trips(tmp_path: Path) -> None:
+    tree = fit_tree(_samples())
+    assert tree.depth <= MAX_DEPTH and tree.globals.iterations == 10 and tree.globals.gain == 0.6
+    rules = tree.rules()
+    assert len(rules) == sum(n.feature is None for n in tree.nodes)
+    assert {(r.bias_nm, r.epe_target_nm) for r in rules} == {(6, -1.5), (2, 0.0), (0, 0.0)}
+    paths = tree.save(tmp_path)
+    again = load_tree(tmp_path)
+    assert again == tree
+    script = Path(paths["rules"]).read_text()
+    assert script.count("\nRULE ") == len(rules)
+    assert "-> BIAS +6 nm ; EPE_TARGET -1.5 nm" in script and "SET segment_length 60 nm ; iterations 10" in script
+    bias, goal = again.segment_values(np.concatenate([_rows("line_end", 1, 400), _rows("convex", 1, 300)]))
+    assert bias.tolist() == [6.0, 0.0] and goal.tolist() == [-1.5, 0.0]
+
+
+def test_tree_before_any_search_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        fit_tree([])
+    assert err.value.field == "searches"
+    with pytest.raises(InputError) as err:
+        load_tree(tmp_path)
+    assert err.value.field == "tree"
+    with pytest.raises(InputError) as err:
+        fit_tree(_samples(), depth=5)
+    assert err.value.field == "depth"
+
+
+def test_tree_recipe_runs_on_an_unseen_clip(sim) -> None:
+    from tools.opc.recipe import load_problem, solve
+    from tools.opc.recipe_tree import solve_tree
+
+    tree = fit_tree(_samples())
+    problem = load_problem("M1_test10", sim)
+    metrics, result = solve_tree(problem, tree)
+    plain, _ = solve(problem, tree.globals)
+    assert metrics.mrc == 0 and metrics.cost != plain.cost  # the rules moved line ends and dense runs
+    assert result.mask.shape == (2048, 2048)
