@@ -27,6 +27,7 @@ import torch
 
 from tools.common import InputError, package_versions
 from tools.litho.clips import list_clips
+from tools.opc.configs import camo_cost
 from tools.opc.optimize_tool import DEFAULT_ITERATIONS, METHODS, OPCOptimizeArgs, run_opc_optimize
 from tools.opc.splits import held_out_contacts
 
@@ -64,7 +65,6 @@ PUBLISHED: dict[str, list[dict[str, Any]]] = {
     ],
 }
 _METRICS = ("l2", "pvb", "epe_contest", "epe_openilt", "shots", "mrc_violations", "seconds", "cost")
-W_EPE = 1000.0  # tools.opc.camo_env.W_EPE: the cost J = L2 + PVB + 1000 EPE that CAMO's reward uses
 
 
 def suite_clips(suite: str) -> list[str]:
@@ -170,7 +170,7 @@ def _flat(row: dict[str, Any]) -> dict[str, float]:
     return {
         "l2": row["l2"], "pvb": row["pvb"], "epe_contest": row["epe"]["contest"], "epe_openilt": row["epe"]["openilt"],
         "shots": row["shots"], "mrc_violations": row["mrc_violations"], "seconds": row["seconds"],
-        "cost": row["l2"] + row["pvb"] + W_EPE * row["epe"]["contest"],
+        "cost": camo_cost(row["l2"], row["pvb"], row["epe"]["contest"]),
     }
 
 

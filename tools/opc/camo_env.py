@@ -47,7 +47,8 @@ from tools.litho.clips import load_clip
 from tools.litho.metrics import EPE_CONSTRAINT, epe_checkpoints
 from tools.litho.raster import rasterize
 from tools.litho.simulator import THRESHOLD, LithoSim
-from tools.opc.configs import CAMO_LAYERS
+from tools.opc.configs import CAMO_LAYERS, camo_cost
+from tools.opc.configs import CAMO_W_EPE as W_EPE
 from tools.opc.legalize import MaskRules, move_bounds
 from tools.opc.mbopc import measure_epe
 from tools.opc.segments import SegmentSet, fragment
@@ -68,8 +69,6 @@ __all__ = (
 
 ENV_ID = "chipcrew/CamoOPC-v0"
 LAYERS = CAMO_LAYERS
-W_EPE = 1000.0
-"""Cost of one EPE violation in the reward, nm^2 (about a 60 nm segment 15 nm off target)."""
 SEARCH_NM = 40
 """Half-width of the EPE search along the normal (as ``MBOPCConfig.search_nm``). In nm."""
 MAX_DEGREE = 10
@@ -303,7 +302,7 @@ class CamoOPCEnv(gym.Env):
         inner, outer = clip.probes  # 16 nm around target edges: always inside the window
         nominal = printed["nominal"]
         epe = float(np.count_nonzero(~nominal[inner[:, 0] - r0, inner[:, 1] - c0] | nominal[outer[:, 0] - r0, outer[:, 1] - c0]))
-        cost = l2 + pvb + W_EPE * epe
+        cost = camo_cost(l2, pvb, epe)
         return cost, {"l2": l2, "pvb": pvb, "epe": epe, "cost": cost}
 
     def _observation(self) -> dict[str, np.ndarray]:

@@ -12,11 +12,18 @@ from typing import Literal, get_args
 
 from tools.opc.legalize import MaskRules
 
-__all__ = ("DiffOPCConfig", "ILTConfig", "MBOPCConfig", "CamoLayer", "CAMO_LAYERS")
+__all__ = ("DiffOPCConfig", "ILTConfig", "MBOPCConfig", "CamoLayer", "CAMO_LAYERS", "CAMO_W_EPE", "camo_cost")
 
 CamoLayer = Literal["metal", "via"]
 """The layers CAMO has a training split and a packaged checkpoint for (``chipcrew train camo --layer``)."""
 CAMO_LAYERS: tuple[str, ...] = get_args(CamoLayer)
+CAMO_W_EPE = 1000.0
+"""Cost of one EPE violation in CAMO's cost, nm^2 (about a 60 nm segment 15 nm off target)."""
+
+
+def camo_cost(l2: float, pvb: float, epe: float) -> float:
+    """CAMO's cost J = L2 + PVB + CAMO_W_EPE * EPE (its reward and the OPC benchmark's cost column)."""
+    return l2 + pvb + CAMO_W_EPE * epe
 
 
 @dataclass(frozen=True)
