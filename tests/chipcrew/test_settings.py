@@ -75,6 +75,8 @@ def test_keyword_and_toml_settings_reach_a_tool_through_its_context_not_the_envi
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'qdrant_url = "http://127.0.0.1:9"\nshared_data = "{tmp_path / "data"}"\n')
     monkeypatch.setenv("CHIPCREW_CONFIG", str(cfg))
+    for var in ("CHIPCREW_SHARED_DATA", "CHIPCREW_QDRANT_URL"):  # the environment outranks the TOML file
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr("qdrant_client.QdrantClient", lambda **kwargs: kwargs)  # records, connects nowhere
     monkeypatch.setattr("tools.docqa.index._CLIENTS", {})
     env_before = dict(os.environ)
