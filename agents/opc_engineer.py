@@ -97,6 +97,7 @@ _BUDGET = re.compile(r"\b(\d+)\s*(?:solver\s+)?runs?\b|\bbudget\s*(?:of|=|:)?\s*
 _SEARCHERS = (("ppo", re.compile(r"\bppo\b|\bpolicy\s+gradient", _F)),
               ("random", re.compile(r"\brandom\s+search\b|\brandomly\b", _F)),
               ("bandit", re.compile(r"\bbandit\b", _F)))
+_LAYER = re.compile(r"\blayer\s*(?:=|:|#)?\s*(\d+)\b", _F)  # the GDS/OASIS layer of a file clip
 _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
 
 
@@ -129,12 +130,14 @@ def plan(request: str) -> ToolCall:
         corner = next((name for name, pat in _CORNERS if pat.search(words)), None)
         if corner:
             args["corner"] = corner
+        put_int(args, "layer", words, _LAYER)
         return ToolCall(tool="opc_simulate", args=args | _common(words))
     args = {"clip": clip}
     if method:
         args["method"] = method
     put_int(args, "iterations", words, _ITERATIONS)
     put_int(args, "segment_length_nm", words, *_SEGMENT)
+    put_int(args, "layer", words, _LAYER)
     put_int(args, "seed", words, SEED)
     return ToolCall(tool="opc_optimize", args=args | _common(words))
 

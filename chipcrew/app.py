@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from langgraph.types import Command
@@ -9,14 +12,18 @@ from pydantic import BaseModel, Field
 
 from agents import registry
 from graphs.router import RouteDecision, Router
-from graphs.sessions import memory_checkpointer, sqlite_checkpointer
+from graphs.sessions import memory_checkpointer, session_lock, sqlite_checkpointer, touch_session
 from graphs.supervisor import Runtime, build_supervisor
 from tools.common import ProgressFn
 
 from .llm import LLMClient, make_client
 from .settings import Settings
 
-__all__ = ("ChipCrew", "Turn")
+__all__ = ("ChipCrew", "Turn", "EventFn")
+
+EventFn = Callable[[str, dict[str, Any]], None]
+"""``on_event(kind, data)`` while a turn runs: ``route`` (agent, tier, scores, reason) once routed, ``tool_call``
+(agent, tool, args, planner) just before a tool starts."""
 
 
 class Turn(BaseModel):
@@ -68,8 +75,16 @@ class ChipCrew:
         router = Router.from_settings(self.settings, agents, self.llm)
         self.runtime = Runtime(self.settings, agents, router, self.llm)
         self.thread_id = session or "default"
+        self.persistent = session is not None
         saver = sqlite_checkpointer(self.settings.sessions_db) if session else memory_checkpointer()
         self.graph = build_supervisor(self.runtime, saver, clarify=clarify)
+
+    def for_session(self, session: str) -> ChipCrew:
+        """The same app (models, router, graph, checkpointer) on another session: what a server serving many
+        sessions builds once per process."""
+        other = copy.copy(self)
+        other.thread_id = session
+        return other
 
     @property
     def _config(self) -> dict[str, Any]:
@@ -79,33 +94,71 @@ class ChipCrew:
         """Only the routing decision; runs no tool."""
         return self.runtime.router.route(request, allow_llm=self.settings.llm_capable)
 
-    def ask(self, request: str, on_progress: ProgressFn | None = None) -> Turn:
+    def ask(self, request: str, on_progress: ProgressFn | None = None, on_event: EventFn | None = None) -> Turn:
         """Answer one request (one turn of the session).
 
         Args:
             request: the question or task, in plain language.
             on_progress: called as ``on_progress(message, fraction)`` while the tool runs (the signature every
                 tool and benchmark reports with; :func:`chipcrew.commands.terminal.progress_bar` draws it).
+            on_event: called with the routing decision and each tool call as they happen (:data:`EventFn`).
         """
         inputs = {"request": request, "messages": [{"role": "user", "content": request}]}
-        return self._run(inputs, on_progress)
+        return self._run(inputs, on_progress, on_event)
 
-    def resume(self, reply: str, on_progress: ProgressFn | None = None) -> Turn:
+    def resume(self, reply: str, on_progress: ProgressFn | None = None, on_event: EventFn | None = None) -> Turn:
         """Answer the clarifying question of the previous turn and carry on."""
-        return self._run(Command(resume=reply), on_progress)
+        return self._run(Command(resume=reply), on_progress, on_event)
+
+    def pending_question(self) -> str | None:
+        """The clarifying question the session's last turn asked and nobody answered yet."""
+        snapshot = self.graph.get_state(self._config)
+        return snapshot.interrupts[0].value.get("question") if snapshot.interrupts else None
+
+    def turns(self) -> list[dict[str, Any]]:
+        """The session's completed turns, oldest first: request, agent, tier, tool calls, result, answer.
+
+        Read back from the checkpoints (the state at the end of each run), so a turn asked in the terminal shows
+        its tool calls and artefacts in the web workspace too.
+        """
+        out = []
+        for snap in self.graph.get_state_history(self._config):
+            if snap.next or snap.metadata is None or snap.metadata.get("source") != "loop":
+                continue  # the input checkpoint, a step inside a turn, or a turn waiting for an answer
+            values = snap.values
+            out.append({
+                "request": values.get("request", ""), "agent": values.get("agent"),
+                "router_tier": values.get("router_tier", ""), "tool_calls": values.get("tool_calls", []),
+                "result": values.get("result"), "answer": values.get("answer", ""),
+            })
+        return out[::-1]
 
     def history(self) -> list[dict[str, str]]:
         """The session's messages, oldest first."""
         return list(self.graph.get_state(self._config).values.get("messages", []))
 
-    def _run(self, inputs: Any, on_progress: ProgressFn | None) -> Turn:
+    def _run(self, inputs: Any, on_progress: ProgressFn | None, on_event: EventFn | None) -> Turn:
+        # one turn of a saved session at a time, across threads and processes: see graphs.sessions.session_lock
+        db = self.settings.sessions_db
+        with session_lock(db, self.thread_id) if self.persistent else nullcontext():
+            if self.persistent:
+                touch_session(db, self.thread_id)
+            return self._stream(inputs, on_progress, on_event)
+
+    def _stream(self, inputs: Any, on_progress: ProgressFn | None, on_event: EventFn | None) -> Turn:
         trajectory: list[str] = []
         for mode, chunk in self.graph.stream(inputs, self._config, stream_mode=["custom", "updates"]):
             if mode == "custom" and on_progress is not None and "fraction" in chunk:
                 # the one place where the graph's stream events become progress(message, fraction)
                 on_progress(str(chunk.get("message", "")), float(chunk["fraction"]))
+            elif mode == "custom" and on_event is not None and "tool" in chunk:
+                on_event("tool_call", chunk)
             elif mode == "updates":
                 trajectory += [node for node in chunk if not node.startswith("__")]
+                routed = chunk.get("router")
+                if on_event is not None and routed:
+                    keys = ("agent", "router_tier", "scores", "route_reason")
+                    on_event("route", {k: routed.get(k) for k in keys})
         snapshot = self.graph.get_state(self._config)
         values = snapshot.values
         question = None

@@ -30,6 +30,7 @@ class _Root(LazyGroup):
         "agents": Lazy(f"{_CREW}:agents", "List the registered agents and their tools."),
         "tool": Lazy(f"{_CREW}:tool", "Run one tool directly with JSON arguments."),
         "serve": Lazy(f"{_CREW}:serve", "Serve the local model on an OpenAI-compatible /v1/chat/completions endpoint."),
+        "web": Lazy(f"{_CREW}:web", "A web workspace: sessions, streaming chat, masks/layouts/plots inline, clip uploads."),
         "eval": Lazy("chipcrew.commands.eval_cmd:app", "Score the agents: routing, tool calls, end-to-end tasks."),
         "bench": Lazy("chipcrew.commands.bench:app", "Tool benchmarks: numbers against published tables."),
         "train": Lazy("chipcrew.commands.train:app", "Train the learned tools (policies shipped as small checkpoints)."),

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     qdrant_url: str | None = Field(
         default=None, description="Qdrant server for the doc-QA index, e.g. http://localhost:6333; default: embedded."
     )
+    web_token: str | None = Field(
+        default=None, description="Token the web workspace asks of every request; required to bind beyond loopback."
+    )
+    web_upload_limit_mb: float = Field(default=20.0, gt=0, description="Largest clip the web workspace accepts. In MB.")
     router_min_score: float = Field(default=0.38, ge=0, le=1, description="Semantic router: least similarity to accept.")
     router_margin: float = Field(default=0.04, ge=0, le=1, description="Semantic router: least lead over the runner-up.")
 

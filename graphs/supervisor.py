@@ -112,6 +112,7 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
         request = state["request"]
         call, planner = plan_call(rt, spec, request)
         record = {"tool": call.tool, "args": call.args, "planner": planner}
+        writer({"agent": spec.name, **record})  # the call as it starts (the web workspace shows it at once)
         try:
             tool = spec.tool(call.tool)
             result: BaseModel = tool.invoke(

@@ -1,4 +1,4 @@
-"""The commands over the ChipCrew app and the agent registry: ask, chat, route, agents, tool, serve."""
+"""The commands over the ChipCrew app and the agent registry: ask, chat, route, agents, tool, serve, web."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from chipcrew.commands.choices import choices
 from chipcrew.settings import Settings
 from tools.common import InputError
 
-__all__ = ("ask", "chat", "route", "agents", "tool", "serve")
+__all__ = ("ask", "chat", "route", "agents", "tool", "serve", "web")
 
 Backend = choices(Settings, "llm_backend")
 BackendOpt = Annotated[Optional[Backend], typer.Option(help="LLM backend; default from settings (embedded).")]
@@ -155,3 +155,17 @@ def serve(
         pass
     finally:
         server.server_close()
+
+
+def web(
+    host: Annotated[str, typer.Option(help="Address to bind; beyond loopback a token (CHIPCREW_WEB_TOKEN) is required.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8080,
+    backend: BackendOpt = None,
+) -> None:
+    """A web workspace: sessions, streaming chat, masks/layouts/plots inline, clip uploads."""
+    from chipcrew.web import serve as serve_web
+
+    try:
+        serve_web(host, port, _settings(backend), announce=lambda line: typer.echo(line))
+    except KeyboardInterrupt:
+        pass
