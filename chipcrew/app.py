@@ -121,8 +121,15 @@ class ChipCrew:
         Read back from the checkpoints (the state at the end of each run), so a turn asked in the terminal shows
         its tool calls and artefacts in the web workspace too.
         """
+        snapshots = list(self.graph.get_state_history(self._config))
+        by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snapshots}
+        lineage, snap = [], snapshots[0] if snapshots else None
+        while snap is not None:  # from the latest checkpoint back through its parents: the session's one history
+            lineage.append(snap)
+            parent = snap.parent_config
+            snap = by_id.get(parent["configurable"]["checkpoint_id"]) if parent else None
         out = []
-        for snap in self.graph.get_state_history(self._config):
+        for snap in lineage:
             if snap.next or snap.metadata is None or snap.metadata.get("source") != "loop":
                 continue  # the input checkpoint, a step inside a turn, or a turn waiting for an answer
             values = snap.values

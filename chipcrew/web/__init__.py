@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 from chipcrew.settings import Settings
 from tools.common import InputError
 
-__all__ = ("serve", "check_binding", "bind")
+__all__ = ("serve", "serve_in_thread", "check_binding", "bind")
 
 _LOOPBACK_NAMES = ("localhost",)
 
@@ -67,3 +70,16 @@ def serve(host: str, port: int, settings: Settings, announce: Callable[[str], No
     announce(f"web workspace on http://{shown}:{sock.getsockname()[1]}/{ask_token} (Ctrl-C stops)")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=30))
     server.run(sockets=[sock])
+
+
+def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
+    """Serve ``app`` from a daemon thread; returns the uvicorn server (``should_exit = True`` stops it) and its URL."""
+    import uvicorn
+
+    sock = bind(host, port)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return server, f"http://{host}:{sock.getsockname()[1]}"
