@@ -144,7 +144,6 @@
         const img = el("img");
         img.src = a.url;
         img.alt = a.label;
-        img.loading = "lazy";
         fig.append(img, el("figcaption", null, a.label));
         strip.append(fig);
       }
