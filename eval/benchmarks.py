@@ -30,6 +30,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "eval.bench_gnn",
     "eval.bench_analog",
     "eval.bench_compress",
+    "eval.bench_web",
 )
 
 

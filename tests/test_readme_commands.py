@@ -32,6 +32,7 @@ SMALL: dict[str, str] = {
     "chipcrew agents --json": "",
     "chipcrew tool mixpe_perf --args '{\"model\": \"OPT-6.7B\", \"weight_bits\": 4}'": "",
     "chipcrew serve --port 8000": "",  # started on a free port, see test_serve_answers_on_loopback
+    "chipcrew web": "",  # started on a free port, see test_web_serves_the_workspace_on_loopback
     # the routing suite of the same runner: `--suite all` also runs every tool end to end (minutes)
     "chipcrew eval run --suite all --out runs/eval-a": "eval run --suite routing --split dev --out {tmp}/eval-a",
     "chipcrew eval run --suite routing --split heldout --out runs/r --fail-under routing.accuracy=0.95": (
@@ -54,6 +55,7 @@ SMALL: dict[str, str] = {
     "chipcrew bench docqa --suite ord-qa --out runs/dq --json": None,
     "chipcrew bench dev-docqa --out runs/dev": None,  # the dev grid fine-tunes embedders (tens of minutes): slow only
     "chipcrew bench startup --out runs/startup": "bench startup --quick --runs 1 --out {tmp}/startup",
+    "chipcrew bench web --out runs/web": "bench web --quick --out {tmp}/web",  # 5 sessions x 3 turns, 3 page loads
 }
 SLOW_ONLY = [cmd for cmd, small in SMALL.items() if small is None]
 
@@ -129,7 +131,26 @@ def test_chat_session_survives_a_restart(tmp_path: Path) -> None:
     assert "earlier messages" in again.stdout and question in again.stdout
 
 
-RUNNABLE = [c for c in SMALL if c not in SLOW_ONLY and not c.startswith(("chipcrew chat", "chipcrew serve"))]
+def test_web_serves_the_workspace_on_loopback(tmp_path: Path) -> None:
+    """`chipcrew web` as the README shows it, on a free port: the page, the API, then a clean stop."""
+    proc = subprocess.Popen(CLI + ["web", "--port", "0"], cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert found, line + (proc.stderr.read() if proc.poll() is not None else "")
+        with urllib.request.urlopen(found.group(0), timeout=30) as page:
+            assert b"workspace.js" in page.read()
+        with urllib.request.urlopen(f"{found.group(0)}api/sessions", timeout=30) as reply:
+            assert json.load(reply) == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert proc.returncode in (0, -15) and "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+RUNNABLE = [c for c in SMALL if c not in SLOW_ONLY and not c.startswith(("chipcrew chat", "chipcrew serve", "chipcrew web"))]
 
 
 @pytest.mark.parametrize("command", RUNNABLE)

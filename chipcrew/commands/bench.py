@@ -30,6 +30,7 @@ COMMANDS: dict[str, Lazy] = {
     "dev-docqa": Lazy("chipcrew.commands.bench_docqa:dev_command", "The doc-QA development grid (never ORD-QA) that picks the retrieval settings."),
     "gnn": Lazy("chipcrew.commands.bench_gnn:command", "Search GNN training configurations against the default and random search; model error; memory guard."),
     "analog": Lazy("chipcrew.commands.bench_analog:command", "Optimise the net weights of the OTA layout with every method on the same black box and print the tables."),
+    "web": Lazy("chipcrew.commands.bench_web:command", "Web workspace: page load -> interactive, first SSE event, 20 concurrent sessions x 5 routing-only turns."),
     "compress": Lazy("chipcrew.commands.bench_compress:command", "Compress SmolLM2-135M and the digits ViT with every method and print method x setting tables."),
 }
 

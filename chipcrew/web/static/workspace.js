@@ -144,6 +144,7 @@
         const img = el("img");
         img.src = a.url;
         img.alt = a.label;
+        img.addEventListener("load", () => { if (img.naturalWidth > 1.3 * img.naturalHeight) fig.classList.add("wide"); });
         fig.append(img, el("figcaption", null, a.label));
         strip.append(fig);
       }
