@@ -41,6 +41,9 @@ PHRASINGS = [
     ("run reinforcement learning OPC on M1_test4", "opc_optimize", {"clip": "M1_test4", "method": "camo"}),
     ("use the RL policy on case 2 for 6 rounds", "opc_optimize", {"clip": "M1_test2", "method": "camo", "iterations": 6}),
     ("correct the via clip AND2_X4__0_0 with CAMO", "opc_optimize", {"clip": "AND2_X4__0_0", "method": "camo"}),
+    ("Optimize the clip /tmp/up/clip-1a2b.gds on layer 7 with DiffOPC for 5 iterations", "opc_optimize",
+     {"clip": "/tmp/up/clip-1a2b.gds", "method": "diffopc", "iterations": 5, "layer": 7}),
+    ("simulate chip.oas layer: 3 at the defocus corner", "opc_simulate", {"clip": "chip.oas", "corner": "min", "layer": 3}),
 ]
 
 

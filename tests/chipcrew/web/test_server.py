@@ -164,6 +164,23 @@ def test_an_upload_is_checked_by_content_and_stored_under_the_session_with_a_gen
     assert stored.read_bytes() == data and str(stored) in reply.json()["request"]
 
 
+def test_an_uploaded_gds_clip_is_optimised_on_its_layer(client: TestClient, tmp_path: Path) -> None:
+    """A GDSII file (layer 7) goes through the proposed request to the OPC engineer and comes back as a mask."""
+    import gdstk
+
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    cell = lib.new_cell("TOP")
+    for x in (0.0, 0.2, 0.4):  # three 70 nm contacts, 200 nm pitch
+        cell.add(gdstk.rectangle((x, 0.0), (x + 0.07, 0.07), layer=7))
+    lib.write_gds(tmp_path / "contacts.gds")
+    reply = client.post("/api/sessions/gds/uploads", files={"file": ("contacts.gds", (tmp_path / "contacts.gds").read_bytes())})
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["kind"] == "gds" and reply.json()["layers"] == [[7, 0]]
+    got = dict(turn(client, "gds", reply.json()["request"]))
+    assert got["tool_call"]["tool"] == "opc_optimize" and got["tool_call"]["args"]["layer"] == 7, got
+    assert any(a["label"] == "mask_png" for a in got["answer"]["artifacts"])
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [
