@@ -40,9 +40,18 @@ OUT_OF_SCOPE = ("what's the weather tomorrow", "recommend a good pizza place", "
                 "translate good morning into French", "tell me a joke about cats")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def workspace(home: Path) -> Iterator[str]:
-    """``chipcrew web --port 0 --backend none`` as a subprocess with its own home; yields its base URL."""
+def workspace(home: Path) -> Iterator[tuple[str, int]]:
+    """``chipcrew web --port 0 --backend none`` as a subprocess with its own home; yields its base URL and pid."""
     env = {**os.environ, "CHIPCREW_HOME": str(home), "CHIPCREW_LLM_BACKEND": "none"}
     env.pop("CHIPCREW_WEB_TOKEN", None)
     proc = subprocess.Popen([sys.executable, "-m", "chipcrew.cli", "web", "--port", "0", "--backend", "none"],
@@ -53,7 +62,7 @@ def workspace(home: Path) -> Iterator[str]:
         found = re.search(r"http://127\.0\.0\.1:\d+", line)
         if not found:
             raise RuntimeError(f"chipcrew web did not start: {line}{proc.stderr.read()[-2000:]}")
-        yield found.group(0)
+        yield found.group(0), proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -178,14 +187,16 @@ def run_bench(
     out_dir.mkdir(parents=True, exist_ok=True)
     loads, latency_turns, sessions, turns = (3, 5, 5, 3) if quick else (10, 20, 20, 5)
     if screenshot is not None:  # in a workspace of its own, so that the picture shows no benchmark sessions
-        with workspace(out_dir / "screenshot-home") as url:
+        with workspace(out_dir / "screenshot-home") as (url, _):
             report(progress, "screenshot", 0.05)
             _page_loads(url, 0, screenshot)
-    with workspace(out_dir / "home") as url:
+    with workspace(out_dir / "home") as (url, pid):
         report(progress, "first SSE events", 0.1)
         first = asyncio.run(_first_events(url, latency_turns))
         report(progress, f"{sessions} sessions x {turns} turns", 0.4)
+        cpu = _cpu_seconds(pid)
         load, wall = asyncio.run(_load(url, sessions, turns))
+        cpu = _cpu_seconds(pid) - cpu
         report(progress, "page loads in Chromium", 0.7)
         page = _page_loads(url, loads, None)
     report(progress, "web", 1.0)
@@ -196,6 +207,7 @@ def run_bench(
         "first_event": {**_quantiles([r["first_s"] for r in first]), "route": _quantiles([r["route_s"] for r in first])},
         "load": {"sessions": sessions, "turns_per_session": turns, "turns": len(load),
                  "errors": sum(not r["ok"] for r in load), "wall_s": wall, "turns_per_s": len(load) / wall,
+                 "server_cpu_s_per_turn": cpu / len(load), "load_average": os.getloadavg()[0],
                  **_quantiles(done)},
     }
     result["pass"] = {
@@ -229,5 +241,6 @@ def to_markdown(result: dict[str, Any]) -> str:
                      f"{cell(target) if target else '–'} | {ok} |")
     lines.append("")
     lines.append(f"load: {load['turns']} turns, {load['errors']} errors, {load['turns_per_s']:.1f} turns/s "
-                 f"({load['wall_s']:.1f} s wall)")
+                 f"({load['wall_s']:.1f} s wall); server CPU {1000 * load['server_cpu_s_per_turn']:.0f} ms per turn; "
+                 f"machine load average {load['load_average']:.1f}")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, File, HTTPException, Path as PathParam, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from pydantic import BaseModel, Field
 
 from chipcrew.app import ChipCrew
@@ -72,17 +73,7 @@ def create_app(settings: Settings | None = None, crew: ChipCrew | None = None, w
     app = FastAPI(title="ChipCrew web workspace", version="1", lifespan=lifespan)
     app.state.runner = runner
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        token = settings.web_token
-        if token and not _authorised(request, token):
-            return JSONResponse({"detail": "token required: open the page as /?token=TOKEN or send "
-                                 "'Authorization: Bearer TOKEN'"}, status_code=401, headers=_SECURITY_HEADERS)
-        response = await call_next(request)
-        response.headers.update(_SECURITY_HEADERS)
-        if token and request.query_params.get("token"):  # the page's own requests then carry the cookie
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-        return response
+    app.add_middleware(_Guard, token=settings.web_token)
 
     @app.exception_handler(InputError)
     async def input_error(_: Request, exc: InputError) -> JSONResponse:
@@ -178,6 +169,49 @@ def create_app(settings: Settings | None = None, crew: ChipCrew | None = None, w
         return FileResponse(target, media_type="application/octet-stream", filename=target.name)
 
     return app
+
+
+class _Guard:
+    """The token check and the security headers, on every HTTP request.
+
+    A plain ASGI wrapper: Starlette's ``@app.middleware("http")`` costs milliseconds a request and runs streams
+    through an extra task, which a server measured on its per-turn latency cannot afford.
+    """
+
+    def __init__(self, app: Any, token: str | None):
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self.token and not _authorised(request, self.token):
+            detail = "token required: open the page as /?token=TOKEN or send 'Authorization: Bearer TOKEN'"
+            await JSONResponse({"detail": detail}, status_code=401, headers=_SECURITY_HEADERS)(scope, receive, send)
+            return
+        cookie = _cookie(self.token) if self.token and request.query_params.get("token") else None
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers[name] = value
+                if cookie:  # the page's own later requests (scripts, the API, images) then carry the token
+                    headers.append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _cookie(token: str) -> str:
+    from http.cookies import SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    jar[TOKEN_COOKIE] = token
+    jar[TOKEN_COOKIE].update({"httponly": True, "samesite": "Strict", "path": "/"})
+    return jar.output(header="").strip()
 
 
 def _authorised(request: Request, token: str) -> bool:
