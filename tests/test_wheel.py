@@ -78,6 +78,8 @@ def test_the_wheel_holds_the_prompts_the_shipped_docs_and_their_licences(wheel: 
             "tools/docqa/openroad-docs/OpenROAD-flow-scripts/LICENSE_BUILD_RUN_SCRIPTS"} <= names
     assert {f"eval/datasets/{p.name}" for p in (ROOT / "eval" / "datasets").glob("*.jsonl")} <= names
     assert not any(n.startswith("tests/") for n in names)
+    static = {p.relative_to(ROOT).as_posix() for p in (ROOT / "chipcrew" / "web" / "static").iterdir()}
+    assert {"chipcrew/web/static/index.html", "chipcrew/web/static/workspace.js"} <= static <= names  # the web page
 
 
 def test_the_installed_wheel_answers_outside_the_checkout(venv: Path, tmp_path: Path) -> None:
