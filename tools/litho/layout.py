@@ -104,8 +104,8 @@ def read_gds(path: str | os.PathLike[str], layer: int, datatype: int = 0, cell: 
     References are flattened. With ``cell=None`` the file must have exactly one top-level cell.
 
     Raises:
-        InputError: missing file, unknown cell, an empty layer (the message lists the layers present)
-            or a non-Manhattan polygon.
+        InputError: missing or unreadable file, unknown cell, an empty layer (the message lists the layers
+            present) or a non-Manhattan polygon.
     """
     import gdstk
 
@@ -113,10 +113,11 @@ def read_gds(path: str | os.PathLike[str], layer: int, datatype: int = 0, cell: 
     if not path.is_file():
         raise InputError("path", str(path), "an existing .gds or .oas file")
     # unit=1e-9 asks gdstk to convert the geometry to 1 user unit = 1 nm on import.
-    if path.suffix.lower() in (".oas", ".oasis"):
-        lib = gdstk.read_oas(str(path), unit=1e-9)
-    else:
-        lib = gdstk.read_gds(str(path), unit=1e-9)
+    oasis = path.suffix.lower() in (".oas", ".oasis")
+    try:
+        lib = gdstk.read_oas(str(path), unit=1e-9) if oasis else gdstk.read_gds(str(path), unit=1e-9)
+    except (OSError, RuntimeError, ValueError) as exc:  # gdstk's only word on a damaged stream
+        raise InputError("path", str(path), f"a readable {'OASIS' if oasis else 'GDSII'} file (the reader says: {exc})") from exc
     if cell is None:
         tops = lib.top_level()
         if len(tops) != 1:

@@ -208,7 +208,12 @@
       on("question", (d) => { box.answer.textContent = d.question; box.root.classList.add("question"); });
       on("error", (d) => { box.root.classList.add("error"); box.bar.hidden = true; box.answer.textContent = d.message; });
       on("done", () => { source.close(); box.root.dataset.done = "1"; $("log").scrollTop = $("log").scrollHeight; resolve(); });
-      source.onerror = () => { if (source.readyState === EventSource.CLOSED) resolve(); };  // else it reconnects
+      source.onerror = () => {  // while CONNECTING it retries by itself and resumes after the last event it saw
+        if (source.readyState !== EventSource.CLOSED) return;
+        box.answer.textContent = "Lost the stream of this turn; it still completes on the server: reopen the session to see it.";
+        box.root.classList.add("error");
+        resolve();
+      };
     });
   }
 
@@ -232,6 +237,9 @@
 
   /* ---- wiring ---- */
   function start() {
+    if (new URLSearchParams(location.search).has("token")) {
+      history.replaceState(null, "", location.pathname + location.hash);  // the cookie carries it from now on
+    }
     $("composer").addEventListener("submit", (ev) => {
       ev.preventDefault();
       const text = $("message").value.trim();

@@ -181,6 +181,12 @@ def test_an_uploaded_gds_clip_is_optimised_on_its_layer(client: TestClient, tmp_
     assert any(a["label"] == "mask_png" for a in got["answer"]["artifacts"])
 
 
+def test_a_damaged_gds_named_in_a_message_is_a_clear_chat_answer(client: TestClient, tmp_path: Path) -> None:
+    (tmp_path / "damaged.gds").write_bytes(b"\x00\x06\x00\x02\x02X\x00\x1ctruncated")
+    got = dict(turn(client, "damaged", f"optimize {tmp_path / 'damaged.gds'} on layer 1 with DiffOPC"))
+    assert "error" not in got and "readable GDSII" in got["answer"]["answer"] and "damaged.gds" in got["answer"]["answer"]
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [

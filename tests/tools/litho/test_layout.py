@@ -107,3 +107,10 @@ def test_read_gds_unknown_cell_lists_cells(tmp_path) -> None:
     write_gds(tmp_path / "a.gds", np.array([[0, 0, 5, 5]]), cell="ONLY")
     with pytest.raises(InputError, match="cell: 'NOPE'.*ONLY"):
         read_gds(tmp_path / "a.gds", layer=0, cell="NOPE")
+
+
+@pytest.mark.parametrize("name", ["broken.gds", "broken.oas"])
+def test_read_gds_of_a_damaged_file_is_an_input_error_naming_it(tmp_path, name: str) -> None:
+    (tmp_path / name).write_bytes(b"\x00\x06\x00\x02\x02X\x00\x1ctruncated")
+    with pytest.raises(InputError, match=rf"path: '.*{name}'.*readable"):
+        read_gds(tmp_path / name, layer=1)
