@@ -14,8 +14,9 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -127,7 +128,7 @@ def delete_session(path: Path, name: str) -> bool:
     return found
 
 
-def session_lock(path: Path, name: str) -> object:
+def session_lock(path: Path, name: str) -> AbstractContextManager[Any]:
     """A file lock (a context manager) held while one turn of session ``name`` in the file ``path`` runs.
 
     It excludes other threads and other processes alike (``flock`` on a file beside the database), so turns of

@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from fastapi import FastAPI, File, HTTPException, Path as PathParam, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
 from pydantic import BaseModel, Field
+from starlette.datastructures import MutableHeaders
 
 from chipcrew.app import ChipCrew
 from chipcrew.settings import Settings
@@ -40,16 +40,18 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-SessionName = Annotated[str, PathParam(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f/\\]+$")]
+_NAME = r"^[^\x00-\x1f/\\]+$"
+"""A session name: anything but control characters and slashes (it only ever reaches SQLite and hashed file names)."""
+SessionName = Annotated[str, PathParam(min_length=1, max_length=100, pattern=_NAME)]
 
 
 class NewSession(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f/\\]+$",
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=_NAME,
                              description="Session name; default: a new web-N name.")
 
 
 class Rename(BaseModel):
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f/\\]+$", description="The new name.")
+    name: str = Field(min_length=1, max_length=100, pattern=_NAME, description="The new name.")
 
 
 class Message(BaseModel):
