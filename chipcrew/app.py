@@ -103,12 +103,18 @@ class ChipCrew:
                 tool and benchmark reports with; :func:`chipcrew.commands.terminal.progress_bar` draws it).
             on_event: called with the routing decision and each tool call as they happen (:data:`EventFn`).
         """
-        inputs = {"request": request, "messages": [{"role": "user", "content": request}]}
-        return self._run(inputs, on_progress, on_event)
+        return self._run(lambda: _request(request), on_progress, on_event)
 
     def resume(self, reply: str, on_progress: ProgressFn | None = None, on_event: EventFn | None = None) -> Turn:
         """Answer the clarifying question of the previous turn and carry on."""
-        return self._run(Command(resume=reply), on_progress, on_event)
+        return self._run(lambda: Command(resume=reply), on_progress, on_event)
+
+    def send(self, message: str, on_progress: ProgressFn | None = None, on_event: EventFn | None = None) -> Turn:
+        """A chat's next message: the answer to the session's pending clarifying question if there is one, else a
+        new request (decided under the session lock, so two messages sent at once cannot both take the answer)."""
+        return self._run(
+            lambda: Command(resume=message) if self.pending_question() else _request(message), on_progress, on_event
+        )
 
     def pending_question(self) -> str | None:
         """The clarifying question the session's last turn asked and nobody answered yet."""
@@ -144,13 +150,13 @@ class ChipCrew:
         """The session's messages, oldest first."""
         return list(self.graph.get_state(self._config).values.get("messages", []))
 
-    def _run(self, inputs: Any, on_progress: ProgressFn | None, on_event: EventFn | None) -> Turn:
+    def _run(self, inputs: Callable[[], Any], on_progress: ProgressFn | None, on_event: EventFn | None) -> Turn:
         # one turn of a saved session at a time, across threads and processes: see graphs.sessions.session_lock
         db = self.settings.sessions_db
         with session_lock(db, self.thread_id) if self.persistent else nullcontext():
             if self.persistent:
                 touch_session(db, self.thread_id)
-            return self._stream(inputs, on_progress, on_event)
+            return self._stream(inputs(), on_progress, on_event)
 
     def _stream(self, inputs: Any, on_progress: ProgressFn | None, on_event: EventFn | None) -> Turn:
         trajectory: list[str] = []
@@ -181,3 +187,8 @@ class ChipCrew:
             question=question,
             trajectory=trajectory,
         )
+
+
+def _request(text: str) -> dict[str, Any]:
+    """The graph's input for a new request."""
+    return {"request": text, "messages": [{"role": "user", "content": text}]}

@@ -109,7 +109,7 @@ class TurnRunner:
                 emit("progress", {"message": text, "fraction": fraction})
 
         try:
-            turn = crew.resume(message, progress, emit) if crew.pending_question() else crew.ask(message, progress, emit)
+            turn = crew.send(message, progress, emit)
             if turn.question:
                 emit("question", {"question": turn.question})
             else:

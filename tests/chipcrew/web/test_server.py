@@ -92,6 +92,15 @@ def test_a_browser_session_continues_in_the_cli_and_back(client: TestClient, web
     assert requests == [OUT_OF_SCOPE, MIXPE_QUESTION]
 
 
+def test_an_uncertain_request_asks_and_the_next_message_answers_the_question(client: TestClient) -> None:
+    asked = dict(turn(client, "clarify", "can you estimate this for my chip?"))
+    assert "hardware_architect" in asked["question"]["question"] and "answer" not in asked
+    assert "hardware_architect" in client.get("/api/sessions/clarify/turns").json()["question"]
+    answered = dict(turn(client, "clarify", "the hardware architect, for OPT-6.7B"))
+    assert answered["route"]["router_tier"] == "clarify" and answered["tool_call"]["tool"] == "mixpe_perf"
+    assert client.get("/api/sessions/clarify/turns").json()["question"] is None
+
+
 def test_two_turns_posted_at_once_on_one_session_are_both_kept(client: TestClient, web_settings: Settings) -> None:
     questions = [MIXPE_QUESTION, "How much faster is W4A16 than FP16 on LLaMA-2-13B?"]
     started = [client.post("/api/sessions/race/turns", json={"message": q}).json() for q in questions]
