@@ -52,7 +52,6 @@ def chat(session: SessionOpt = None, backend: BackendOpt = None) -> None:
         for msg in history[-6:]:
             typer.echo(f"{msg['role']}> {msg['content'][:200]}")
     typer.echo("Ask a question ('/history' shows the session, '/quit' ends).")
-    pending = False
     while True:
         try:
             line = input("you> ").strip()
@@ -67,8 +66,7 @@ def chat(session: SessionOpt = None, backend: BackendOpt = None) -> None:
                 typer.echo(f"{msg['role']}> {msg['content']}")
             continue
         with terminal.progress_bar() as progress:
-            turn = crew.resume(line, progress) if pending else crew.ask(line, progress)
-        pending = turn.question is not None
+            turn = crew.send(line, progress)  # answers a pending question, even one the web workspace asked
         typer.echo(f"crew> {turn.question or turn.answer}")
 
 
