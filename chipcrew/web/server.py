@@ -42,6 +42,8 @@ _SECURITY_HEADERS = {
 }
 _NAME = r"^[^\x00-\x1f/\\]+$"
 """A session name: anything but control characters and slashes (it only ever reaches SQLite and hashed file names)."""
+_API_DOCS = ("/docs", "/redoc")
+"""FastAPI's API pages: no user content, and their scripts come from a CDN, which the page's policy would block."""
 SessionName = Annotated[str, PathParam(min_length=1, max_length=100, pattern=_NAME)]
 
 
@@ -195,11 +197,14 @@ class _Guard:
             return
         cookie = _cookie(self.token) if self.token and request.query_params.get("token") else None
 
+        api_docs = scope["path"] in _API_DOCS
+
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in _SECURITY_HEADERS.items():
-                    headers[name] = value
+                    if not (api_docs and name == "Content-Security-Policy"):
+                        headers[name] = value
                 if cookie:  # the page's own later requests (scripts, the API, images) then carry the token
                     headers.append("set-cookie", cookie)
             await send(message)

@@ -231,6 +231,8 @@ def test_the_page_and_every_reply_carry_a_strict_content_security_policy(client:
     assert page.status_code == 200 and "workspace.js" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "default-src 'self'" in client.get("/api/sessions").headers["content-security-policy"]
+    assert "/api/sessions/{name}/turns" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200 and "content-security-policy" not in client.get("/docs").headers
 
 
 def test_with_a_token_every_request_must_present_it(web_settings: Settings, web_app) -> None:
