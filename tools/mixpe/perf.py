@@ -26,9 +26,11 @@ Per weight GEMM ``(M x K) @ (K x N)`` and design:
   1024-bit/cycle interface. Weights are fetched at their quantised width plus an FP16 scale and a
   zero point per group; activations and outputs at the design's activation width.
 - time: ``max(compute, memory)`` cycles per GEMM (compute and transfers overlap), summed, at 500 MHz.
-- the ``convention`` ``"simulator"`` reruns the same model on the MixPE simulator's workload and operand
-  widths (``tools.mixpe.transformer_shapes.simulator_gemms``; MixPE's activations at the weight width), so a
-  reader sees which gap to the authors' numbers is the workload and which is the model.
+- the ``convention`` ``"simulator"`` reruns the same model on the MixPE simulator's workload, operand widths and
+  dataflow (``tools.mixpe.transformer_shapes.simulator_gemms``; MixPE's activations at the weight width;
+  output-stationary arrays, ``compute = ceil(M / (rows*fk)) * ceil(N / (cols*fn)) * K``, as ``run_mix.py``
+  leaves the BitFusion sweep's ``weight_stationary=False``: at M = 64 this fills only half of MixPE-W4A8's
+  64 x 2 activation rows), so a reader sees which gap to the authors' numbers is the workload and which the model.
 - energy: core = PEs x (leakage x cycles + dynamic x compute cycles); buffer = SRAM bits read and
   written x CACTI energy per bit, where every MAC fetches its operands from the SRAMs (one activation
   shared by the ``fn`` MACs fused along N, one weight shared by the ``fk`` along K), as the BitFusion
@@ -69,6 +71,7 @@ from tools.mixpe.accelerators import (
 from tools.mixpe.transformer_shapes import SHAPES, GemmShape, ModelName, block_gemms, simulator_gemms
 
 __all__ = (
+    "ENERGY_PARTS",
     "MixPEPerfArgs",
     "MixPEPerfResult",
     "DesignPerf",
@@ -212,6 +215,8 @@ def run_mixpe_perf(args: MixPEPerfArgs, progress: ProgressFn | None = None) -> M
         else:
             gemms = block_gemms(shape, args.batch * seq_len)
         counts = [1 if not g.quantised else shape.layers for g in gemms]  # the patch embedding runs once
+        # run_mix.py leaves the sweep's weight_stationary=False: the simulator's arrays are output-stationary
+        dataflow = "output_stationary" if args.convention == "simulator" else "weight_stationary"
         names = args.design_list()
         totals: dict[str, GemmCost] = {}
         per_gemm: dict[str, dict[str, dict[str, float]]] = {}
@@ -220,7 +225,8 @@ def run_mixpe_perf(args: MixPEPerfArgs, progress: ProgressFn | None = None) -> M
             report(progress, f"modelling {name}", i / len(names))
             design = _sized(DESIGNS[name], args.array)
             mixes = [precision_mix(design, args.model, g, args.weight_bits, args.convention) for g in gemms]
-            costs = [gemm_cost(design, g, args.weight_bits, args.group_size, mix) for g, mix in zip(gemms, mixes)]
+            costs = [gemm_cost(design, g, args.weight_bits, args.group_size, mix, dataflow)
+                     for g, mix in zip(gemms, mixes)]
             scaled = [c.scaled(n) for c, n in zip(costs, counts)]
             totals[name] = sum(scaled[1:], scaled[0])
             per_gemm[name] = {g.name: _cost_dict(c) for g, c in zip(gemms, scaled)}
@@ -311,12 +317,16 @@ def datapath(design: Design, model: str, weight_bits: int, group_size: int, conv
     return f"W8A8 bit-fusion ({BITFUSION_W4_O_SHARE:.0%} of the O projections at W4A4), {every}"
 
 
+Dataflow = Literal["weight_stationary", "output_stationary"]
+
+
 def gemm_cost(
-    design: Design, gemm: GemmShape, weight_bits: int, group_size: int, mix: tuple[Precision, ...] | None = None
+    design: Design, gemm: GemmShape, weight_bits: int, group_size: int, mix: tuple[Precision, ...] | None = None,
+    dataflow: Dataflow = "weight_stationary",
 ) -> GemmCost:
     """Cost of one GEMM, blended linearly over its precision mix (default: the design's own widths)."""
     mix = mix or ((1.0, design.act_bits, weight_bits),)
-    parts = [_gemm_cost_at(design, gemm, a, w, group_size).scaled(share) for share, a, w in mix]
+    parts = [_gemm_cost_at(design, gemm, a, w, group_size, dataflow).scaled(share) for share, a, w in mix]
     return sum(parts[1:], parts[0])
 
 
@@ -364,12 +374,17 @@ def _speedup_factors(focus: DesignPerf, base: DesignPerf) -> dict[str, float]:
     return factors
 
 
-def _gemm_cost_at(design: Design, g: GemmShape, act_bits: int, weight_bits: int, group_size: int) -> GemmCost:
+def _gemm_cost_at(design: Design, g: GemmShape, act_bits: int, weight_bits: int, group_size: int,
+                  dataflow: Dataflow = "weight_stationary") -> GemmCost:
     fk, fn = design.fusion(act_bits, weight_bits)
-    row_tiles = math.ceil(g.k / (design.rows * fk))
     col_tiles = math.ceil(g.n / (design.cols * fn))
-    stream = g.m * (1.0 + _dequant_slots(design, g, act_bits, weight_bits, group_size))
-    compute = row_tiles * col_tiles * max(stream, design.rows) + design.rows + design.cols
+    dequant = 1.0 + _dequant_slots(design, g, act_bits, weight_bits, group_size)
+    if dataflow == "weight_stationary":
+        row_tiles = math.ceil(g.k / (design.rows * fk))
+        compute = row_tiles * col_tiles * max(g.m * dequant, design.rows) + design.rows + design.cols
+    else:  # the BitFusion simulator's get_compute_cycles_output_stationary: M tiled by rows*fk, K streamed
+        row_tiles = 1  # partial sums stay in the PEs
+        compute = math.ceil(g.m / (design.rows * fk)) * col_tiles * g.k * dequant + design.rows + design.cols
 
     w_bytes = g.k * g.n * weight_bits / 8
     if g.quantised:
