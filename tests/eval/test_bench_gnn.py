@@ -28,3 +28,13 @@ def test_baselines_rerun_every_configuration_on_three_seeds_and_compare_with_the
                "prediction_error": {}, "heldout_error": {}, "artifacts": {}}
     md = to_markdown({"paper": {"speedup": 3.1, "memory_reduction": 0.449}, "clock": "cpu", "explore": [explore]})
     assert "| PaGraph degree cache |" in md and "up to 3.1x, -44.9%" in md and " +- " in md
+
+
+def test_the_full_run_explores_the_1e5_and_1e6_node_graphs_and_quick_only_digits() -> None:
+    from eval.bench_gnn import _explore_cases
+
+    full = {(c["graph"], c["num_nodes"]) for c in _explore_cases(False, None, None, None, None)}
+    assert {("digits", None), ("sbm", 100_000), ("sbm", 1_000_000)} == full
+    assert [c["graph"] for c in _explore_cases(True, None, None, None, None)] == ["digits"]
+    (one,) = _explore_cases(False, ["sbm-1m"], None, None, None)
+    assert one["num_nodes"] == 1_000_000 and one["memory_budget_mb"] == 2048.0
