@@ -252,7 +252,7 @@ def to_markdown(result: dict[str, Any]) -> str:
     paper = result["paper"]
     if result.get("explore"):
         lines += [f"Times in {result['clock']} seconds per epoch; accuracy = validation (test in brackets).", "",
-                  "| graph | default | chosen | speed-up | memory saved | accuracy change | GNNavigator (paper) |",
+                  "| graph | default | chosen | speed-up over default | memory saved | accuracy change | GNNavigator (paper) |",
                   "|---|---|---|---:|---:|---:|---|"]
         for e in result["explore"]:
             ref, ch = e["reference"], e["chosen"]

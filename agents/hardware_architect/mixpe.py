@@ -211,7 +211,8 @@ def _render_gemm(r: MixPEGemmResult) -> str:
     lines = [
         f"**Both orders {verdict}** ({r.m}x{r.k}x{r.n}, {r.activation.upper()} activations, W{r.weight_bits}, "
         f"group {r.group_size}); MixPE needs {r.dequant_saving:g}x fewer dequantisations and "
-        f"{r.multiply_saving:g}x fewer multiplications.",
+        f"{r.multiply_saving:g}x fewer multiplications than the conventional order (dequantise every weight, then "
+        "multiply).",
         "",
         "| order | max abs error | max rel error | multiplies | shifts | adds | dequantisations |",
         "|---|---:|---:|---:|---:|---:|---:|",
