@@ -220,7 +220,7 @@ def run_mixpe_perf(args: MixPEPerfArgs, progress: ProgressFn | None = None) -> M
         names = args.design_list()
         totals: dict[str, GemmCost] = {}
         per_gemm: dict[str, dict[str, dict[str, float]]] = {}
-        rows: list[DesignPerf] = []
+        measured: list[tuple[Design, float, float, float]] = []  # design, MACs per PE, dequant share, bound cycles
         for i, name in enumerate(names):
             report(progress, f"modelling {name}", i / len(names))
             design = _sized(DESIGNS[name], args.array)
@@ -232,12 +232,12 @@ def run_mixpe_perf(args: MixPEPerfArgs, progress: ProgressFn | None = None) -> M
             per_gemm[name] = {g.name: _cost_dict(c) for g, c in zip(gemms, scaled)}
             bound = sum(c.cycles for c in scaled if c.memory_cycles > c.compute_cycles)
             slots, dequant = _mac_slots(design, gemms, counts, mixes, args.group_size)
-            rows.append((design, slots, dequant, bound))  # type: ignore[arg-type]
+            measured.append((design, slots, dequant, bound))
         base = totals[args.baseline]
         rows = [
-            _design_perf(d, totals[d.name], base, bound, slots, dq, args, datapath(d, args.model, args.weight_bits,
-                                                                                  args.group_size, args.convention))
-            for d, slots, dq, bound in rows  # type: ignore[misc]
+            _design_perf(d, totals[d.name], base, bound, slots, dq, args,
+                         datapath(d, args.model, args.weight_bits, args.group_size, args.convention))
+            for d, slots, dq, bound in measured
         ]
         focus_row = next(r for r in rows if r.design == args.focus())
         base_row = next(r for r in rows if r.design == args.baseline)
