@@ -297,8 +297,9 @@ TOOLS = (
     ToolSpec(
         name="mixpe_perf",
         description=(
-            "Time and energy (core/buffer/DRAM/static) of iso-area MixPE-W4A8/W4A16, FP16, INT8, BitFusion "
-            "and ANT arrays on ViT-Base, ViT-Huge, OPT-6.7B or LLaMA-2-13B, normalised to a baseline."
+            "Time and energy (core/buffer/DRAM/static) of MixPE-W4A8/W4A16, FP16, INT8, BitFusion and ANT arrays "
+            "(iso-area or equal PE count) on ViT-Base, ViT-Huge, OPT-6.7B or LLaMA-2-13B, prefill or decode, "
+            "normalised to a baseline, the speed-up split into PE count x packing x dequantisation."
         ),
         args_model=MixPEPerfArgs,
         run=run_mixpe_perf,
