@@ -1,11 +1,12 @@
 """Benchmark of the GNNavigator tools: chosen configurations vs the default, the model's error, search cost.
 
-Run: ``chipcrew bench gnn --out DIR [--quick]`` (quick: a few minutes on a shared 2-core CPU; full:
-about a quarter of an hour). Sections:
+Run: ``chipcrew bench gnn --out DIR [--quick]`` (quick: about 2 minutes on a shared 2-core CPU; full: about
+an hour there, of which the explore case on the 10^5-node graph took 11 minutes wall and the one on the
+10^6-node graph 13, measured with ``--graph sbm`` / ``--graph sbm-1m --section explore``). Sections:
 
 1. **explore**: model-guided search against random search at the same number of real runs, from the default
    configuration (GraphSAGE, fan-out 25/10, batch 1024, hidden 256, no cache), on the digits kNN graph and
-   (full) on a 10^5-node stochastic-block-model graph, with the model width frozen at the default's (the
+   (full) on 10^5- and 10^6-node stochastic-block-model graphs, with the model width frozen at the default's (the
    search tunes training, not the model); the runs each search needed, the gray-box model's held-out error,
    and the Pareto plot. Then the default, two tuned baselines (a PaGraph-style cache of the highest-degree
    quarter of the nodes' features, and the fastest of a few hand-tuned sampler settings within one point of
