@@ -339,7 +339,8 @@ def _render_explore(r: GNNExploreResult) -> str:
         _row("chosen (measured)", ch),
         f"| chosen (predicted) | | {ms(p['epoch_s'])} | {p['peak_mb']:,.2f} | {pct(p['val_acc'])} | |",
         "",
-        "| search | real runs | runs to within 5 % of the best | chosen | speed-up | memory saved |",
+        "| search | real runs | runs to within 5 % of the best | chosen | speed-up over the default "
+        "| memory saved vs the default |",
         "|---|---:|---:|---|---:|---:|",
     ]
     for s in r.searches:

@@ -66,6 +66,11 @@ _MENTION = (
     ("FP16", re.compile(rf"\b(?:fp16|float16)\s+{_HW_NOUN}\b|{_AFTER_COMPARE[2][1]}", _FLAGS)),
     ("INT8", re.compile(rf"\bint8\s+{_HW_NOUN}\b|{_AFTER_COMPARE[3][1]}", _FLAGS)),
 )
+_EQUAL_PE = re.compile(
+    r"\b(?:equal|same|matched|identical)[\s-]+(?:number\s+of\s+)?(?:pes?|pe[\s-]+counts?|processing\s+elements)\b|"
+    r"\biso[\s-]*pe\b",
+    _FLAGS,
+)
 _ALL_DESIGNS = re.compile(r"\ball\s+(?:the\s+)?(?:designs|baselines|accelerators|arrays)\b", _FLAGS)
 
 
@@ -106,6 +111,8 @@ def _perf_args(text: str) -> dict[str, Any]:
         args["designs"] = [focus, *[d for d in mentioned if d != focus]]
     if _DECODE.search(text):
         args["seq_len"] = 1
+    if _EQUAL_PE.search(text):
+        args["array"] = "equal_pe"
     seq = first_match(text, *_SEQ)
     if seq:
         args["seq_len"] = int(seq[1]) * (1024 if seq[2] else 1)
@@ -153,30 +160,46 @@ def _baseline(text: str) -> str | None:
 
 def _render_perf(r: MixPEPerfResult) -> str:
     base = next(d for d in r.designs if d.design == r.baseline)
+    focus = next(d for d in r.designs if d.design == r.focus)
+    arrays = "iso-area arrays" if r.array == "iso_area" else "every design at the same PE count"
     lines = [
-        f"**{r.focus_label} is {r.speedup:.2f}x faster than {base.label} and uses {r.energy_reduction:.2f}x less "
-        f"energy** on {r.model} ({r.tokens} tokens: batch {r.batch} x {r.seq_len}; W{r.weight_bits} weights, "
-        f"group {r.group_size}).",
+        f"**{r.focus_label} is {r.speedup:.2f}x faster than the {base.label} array and uses {r.energy_reduction:.2f}x "
+        f"less energy than it** on {r.model} ({r.tokens} token{'s' if r.tokens > 1 else ''}: batch {r.batch} x {r.seq_len}; W{r.weight_bits} "
+        f"weights, group {r.group_size}; {arrays}).",
         "",
-        f"| design | array | peak MAC/cycle | time (ms) | time / {base.label} | energy (mJ) | energy / {base.label} "
-        "| core | buffer | DRAM | static |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        _ratio_sentence(r, focus, base),
+        "",
+        f"| design | array | datapath | peak MAC/cycle | time (ms) | time / {base.label} | energy (mJ) "
+        f"| energy / {base.label} | core | buffer | DRAM | static |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for d in r.designs:
         e = d.norm_energy
         lines.append(
-            f"| {d.label} | {d.array} | {d.peak_macs_per_cycle:,.0f} | {d.time_ms:,.1f} | {d.norm_time:.3f} "
+            f"| {d.label} | {d.array} | {d.datapath} | {d.peak_macs_per_cycle:,.0f} | {d.time_ms:,.1f} | {d.norm_time:.3f} "
             f"| {d.energy_mj['total']:,.1f} | {e['total']:.3f} | {e['core']:.3f} | {e['buffer']:.3f} "
             f"| {e['dram']:.3f} | {e['static']:.3f} |"
         )
     lines += [
         "",
-        f"Energy parts are fractions of {base.label}'s total. Iso-area arrays at 500 MHz, 28 nm, with the MixPE "
-        "simulator's published configuration; time = max(compute, DRAM) per GEMM over QKV, O, FFN1, FFN2 of "
+        f"Energy parts are fractions of {base.label}'s total. Arrays at 500 MHz, 28 nm, with the MixPE simulator's "
+        "published configuration; time = max(compute, DRAM) per GEMM over QKV, O, FFN1, FFN2 of "
         f"all {r.layers} blocks.",
     ]
     lines += artifact_lines(r.artifacts)
     return "\n".join(lines)
+
+
+def _ratio_sentence(r: MixPEPerfResult, focus: Any, base: Any) -> str:
+    """One sentence: what the baseline runs, and the speed-up as PE count x packing x dequantisation x the rest."""
+    f = r.speedup_factors
+    return (
+        f"Against the {base.label} array ({base.datapath}), the {r.speedup:.2f}x = {f['pe_count']:.2f}x PE count "
+        f"({focus.array} vs {base.array} PEs) x {f['packing']:.2f}x packing ({focus.macs_per_pe:.2g} vs "
+        f"{base.macs_per_pe:.2g} MACs per PE per cycle) x {f['dequant']:.2f}x dequantisation ({focus.dequant_overhead:.1%} "
+        f"vs {base.dequant_overhead:.1%} extra cycles: {r.focus_label} dequantises once per group of {r.group_size}) "
+        f"x {f['other']:.2f} from DRAM stalls, weight-tile loading and pipeline fill."
+    )
 
 
 def _render_gemm(r: MixPEGemmResult) -> str:
@@ -188,7 +211,8 @@ def _render_gemm(r: MixPEGemmResult) -> str:
     lines = [
         f"**Both orders {verdict}** ({r.m}x{r.k}x{r.n}, {r.activation.upper()} activations, W{r.weight_bits}, "
         f"group {r.group_size}); MixPE needs {r.dequant_saving:g}x fewer dequantisations and "
-        f"{r.multiply_saving:g}x fewer multiplications.",
+        f"{r.multiply_saving:g}x fewer multiplications than the conventional order (dequantise every weight, then "
+        "multiply).",
         "",
         "| order | max abs error | max rel error | multiplies | shifts | adds | dequantisations |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -273,8 +297,9 @@ TOOLS = (
     ToolSpec(
         name="mixpe_perf",
         description=(
-            "Time and energy (core/buffer/DRAM/static) of iso-area MixPE-W4A8/W4A16, FP16, INT8, BitFusion "
-            "and ANT arrays on ViT-Base, ViT-Huge, OPT-6.7B or LLaMA-2-13B, normalised to a baseline."
+            "Time and energy (core/buffer/DRAM/static) of MixPE-W4A8/W4A16, FP16, INT8, BitFusion and ANT arrays "
+            "(iso-area or equal PE count) on ViT-Base, ViT-Huge, OPT-6.7B or LLaMA-2-13B, prefill or decode, "
+            "normalised to a baseline, the speed-up split into PE count x packing x dequantisation."
         ),
         args_model=MixPEPerfArgs,
         run=run_mixpe_perf,

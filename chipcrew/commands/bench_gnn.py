@@ -18,7 +18,7 @@ def command(
     out: OutOpt = None,
     quick: Annotated[bool, typer.Option(help="Digits graph only, fewer runs (minutes on a CPU), same code path.")] = False,
     graph: Annotated[
-        Optional[list[str]], typer.Option(help=f"Graphs to explore (repeatable): {', '.join(values(Graph))} (sbm: 10^5 nodes).")
+        Optional[list[str]], typer.Option(help=f"Graphs to explore (repeatable): {', '.join(values(Graph))} (sbm: 10^5 nodes, sbm-1m: 10^6).")
     ] = None,
     runs: Annotated[Optional[int], typer.Option(min=2, max=200, help="Real training runs per search.")] = None,
     random_repeats: Annotated[Optional[int], typer.Option(min=1, max=10, help="Random searches to compare.")] = None,

@@ -18,9 +18,9 @@ The PE throughput rule is the BitFusion simulator's ``get_perf_factor``: a PE bu
 operands (``pmin`` at the narrowest) does ``floor(pmax / max(a, pmin)) * floor(pmax / max(w, pmin))``
 MACs per cycle on ``a``-bit activations and ``w``-bit weights.
 
-Three modelling choices are ours, read off the simulator's benchmark lists rather than published as
-numbers, and are named where they are used: ``DEQUANT_MAC_COST``, ``ANT_INT8_SHARE`` and
-``BITFUSION_INT8_SHARE``.
+Three modelling choices are read off the simulator's benchmark lists (``bitfusion/src/benchmarks/*_bench.py``)
+rather than published as numbers, and are named where they are used: ``DEQUANT_MAC_COST``, ``ANT_INT8_SHARE``
+and ``BITFUSION_W4_O_SHARE``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ __all__ = (
     "STATIC_PJ_PER_CYCLE",
     "DEQUANT_MAC_COST",
     "ANT_INT8_SHARE",
-    "BITFUSION_INT8_SHARE",
+    "BITFUSION_W4_O_SHARE",
+    "EQUAL_PE_ARRAY",
 )
 
 DesignName = Literal["MixPE-A8", "MixPE-A16", "FP16", "INT8", "BitFusion", "ANT"]
@@ -74,21 +75,26 @@ DRAM_WRITE_PJ_PER_BIT = 0.784104e3 / 1024  # stats.py: dram_cost_write = 0.78410
 STATIC_PJ_PER_CYCLE = 484.615e3 / 500  # stats.py: dram_leak_energy = 484.615 / 500 nJ per cycle
 
 DEQUANT_MAC_COST = 1.0 / 8
-"""Cost of one dequantisation (subtract zero point, multiply by scale) in MAC slots of the array.
-Assumption taken from the MixPE simulator's benchmark lists, which charge the conventional in-loop
-dequantisation of every layer as an extra GEMM with N/8 output columns (e.g. 288 extra for a 2304-wide
-QKV in ``float_bench.py``), i.e. 1/8 of the layer's MACs. MixPE dequantises once per group, so it pays
-this 1/group_size as often (``int48_bench.py`` charges it as K/8 x N/128)."""
+"""Cost of one dequantisation (subtract zero point, multiply by scale) in MACs at the datapath's base width.
+The MixPE simulator's benchmark lists charge the conventional in-loop dequantisation of every layer as an
+extra GEMM with N/8 output columns run at the array's base precision (8-bit on integer arrays, 16-bit on FP16
+ones; e.g. 1536 extra columns for OPT's 12288-wide QKV in ``ant_bench.py``, at 8 bits while the QKV itself runs
+at 4 x 4), i.e. 1/8 of the layer's MACs at base width. MixPE dequantises once per group, so it pays this
+1/group_size as often (``int48_bench.py`` charges it as a K/8 x N/128 GEMM at 8 bits)."""
 
-ANT_INT8_SHARE = 0.25
-"""Share of ANT's GEMMs that fall back to 8-bit activations and weights; the rest run 4-bit x 4-bit.
-Assumption: the MixPE simulator's ``ant_bench.py`` keeps roughly one block in four or five of its
-LLaMA-2-13B list at 8 bits; we round to 1/4."""
+ANT_INT8_SHARE: dict[str, float] = {"ViT-Base": 2 / 12, "ViT-Huge": 6 / 32, "OPT-6.7B": 6 / 32, "LLaMA-2-13B": 8 / 40}
+"""Share of ANT's blocks that fall back to 8-bit activations and weights (the rest run 4-bit x 4-bit): the
+blocks listed at precision 8 in the MixPE simulator's ``ant_bench.py`` (2 of 12 ViT-Base blocks, 6 of 32 for
+ViT-Huge and OPT-6.7B, 8 of 40 for LLaMA-2-13B)."""
 
-BITFUSION_INT8_SHARE = 1.0
-"""Share of BitFusion's GEMMs run at 8-bit activations and weights. BitFusion quantises per layer,
-without group-wise scales; the MixPE simulator's ``bitfusion_bench.py`` therefore runs its GEMMs at
-8 x 8 bits, except a few attention-output projections at 4 bits (under 3% of the MACs, ignored here)."""
+BITFUSION_W4_O_SHARE = 0.5
+"""Share of BitFusion's attention-output projections run at 4 x 4 bits; every other GEMM runs 8 x 8, since
+BitFusion quantises per layer, without group-wise scales. ``bitfusion_bench.py`` lists the O projection of
+half the blocks at precision 4 (6/12, 16/32, 16/32, 20/40) when the weights are 4-bit."""
+
+EQUAL_PE_ARRAY = (32, 32)
+"""The array every design gets in the equal-PE-count variant: the INT8 and ANT arrays' 32 x 32 PEs, so that a
+ratio shows what each PE gains, without the PEs that a smaller PE buys in the same area."""
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,8 @@ class Design:
             (an FP16 array computes on dequantised FP16 weights, an INT8 array on INT8 weights).
         dequant: ``"per_use"``: dequantise each weight in the main loop (conventional);
             ``"per_group"``: once per group after the integer partial sum (MixPE).
-        int8_share: share of GEMMs run at 8-bit activations and weights instead of ``act_bits`` and the
-            quantised width (ANT's fallback; BitFusion's per-layer quantisation).
+        base_bits: width of the datapath's dequantisation (and of unquantised layers such as ViT's patch
+            embedding): 8 on integer arrays, 16 on FP16 ones.
     """
 
     name: str
@@ -137,7 +143,7 @@ class Design:
     act_bits: int
     weight_floor_bits: int
     dequant: Literal["per_use", "per_group"]
-    int8_share: float = 0.0
+    base_bits: int
 
     @property
     def pes(self) -> int:
@@ -159,11 +165,11 @@ class Design:
 DESIGNS: dict[str, Design] = {
     d.name: d
     for d in (
-        Design("MixPE-A8", 64, 64, PE_8_4, 8, 1, "per_group"),  # conf_mixint.ini
-        Design("MixPE-A16", 32, 32, PE_16_8, 16, 1, "per_group"),  # conf_mixfloat.ini
-        Design("FP16", 32, 28, PE_16_16, 16, 16, "per_use"),  # conf_float.ini
-        Design("INT8", 32, 32, PE_8_4, 8, 8, "per_use"),  # results/int.csv (N, M = 32, 32)
-        Design("BitFusion", 32, 40, PE_8_4, 8, 1, "per_use", int8_share=BITFUSION_INT8_SHARE),  # conf_bitfusion.ini
-        Design("ANT", 32, 32, PE_8_4, 4, 1, "per_use", int8_share=ANT_INT8_SHARE),  # ANT's conf_ant.ini
+        Design("MixPE-A8", 64, 64, PE_8_4, 8, 1, "per_group", 8),  # conf_mixint.ini
+        Design("MixPE-A16", 32, 32, PE_16_8, 16, 1, "per_group", 16),  # conf_mixfloat.ini
+        Design("FP16", 32, 28, PE_16_16, 16, 16, "per_use", 16),  # conf_float.ini
+        Design("INT8", 32, 32, PE_8_4, 8, 8, "per_use", 8),  # conf_int.ini
+        Design("BitFusion", 32, 40, PE_8_4, 8, 1, "per_use", 8),  # conf_bitfusion.ini
+        Design("ANT", 32, 32, PE_8_4, 4, 1, "per_use", 8),  # conf_ant.ini
     )
 }

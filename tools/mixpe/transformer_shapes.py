@@ -4,8 +4,14 @@ MixPE (arXiv 2411.16158, evaluation) reports ViT-Base, ViT-Huge, OPT-6.7B and LL
 transformer runs four weight GEMMs on its ``M = batch * seq_len`` tokens (``K`` inputs, ``N`` outputs):
 QKV projection (d -> 3d), attention output (d -> d), FFN1 (d -> f, or d -> 2f for a gated FFN whose gate
 and up projections share the input) and FFN2 (f -> d). Attention's activation-activation products
-(QK^T, PV) and ViT's patch embedding carry no quantised weights and are left out, as in the MixPE
-simulator's benchmark lists (github.com/yuzhang712/mixpe_simulator, bitfusion/src/benchmarks/).
+(QK^T, PV) carry no quantised weights and are left out; so is ViT's patch embedding (under 1 % of ViT-Base's
+MACs when every block runs all 197 tokens).
+
+``simulator_gemms`` gives instead the workload of the MixPE authors' simulator (github.com/yuzhang712/
+mixpe_simulator, ``bitfusion/src/benchmarks/*_bench.py`` run with ``batch_size = 64`` in ``run_mix.py``): every
+block's GEMMs see ONE token per sample (``[1, d]`` inputs), so ``M = batch``; ViT keeps its patch-embedding
+convolution over all 196 patches of a 224 x 224 image (16 x 16 patches for both ViTs), unquantised, which then
+dominates ViT's time; LLaMA-2-13B's FFN is listed as an ungated 5120 -> 20480 -> 5120.
 """
 
 from __future__ import annotations
@@ -14,7 +20,16 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-__all__ = ("ModelName", "MODEL_NAMES", "TransformerShape", "SHAPES", "GemmShape", "block_gemms", "find_model")
+__all__ = (
+    "ModelName",
+    "MODEL_NAMES",
+    "TransformerShape",
+    "SHAPES",
+    "GemmShape",
+    "block_gemms",
+    "simulator_gemms",
+    "find_model",
+)
 
 ModelName = Literal["ViT-Base", "ViT-Huge", "OPT-6.7B", "LLaMA-2-13B"]
 MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
@@ -22,12 +37,14 @@ MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
 
 @dataclass(frozen=True)
 class GemmShape:
-    """One weight GEMM of a block: ``(M x K) @ (K x N)``."""
+    """One weight GEMM of a block: ``(M x K) @ (K x N)``; ``quantised=False`` for a layer kept at the datapath's
+    base width (the simulator's ViT patch embedding)."""
 
     name: str
     m: int
     k: int
     n: int
+    quantised: bool = True
 
     @property
     def macs(self) -> int:
@@ -78,6 +95,28 @@ def block_gemms(shape: TransformerShape, tokens: int) -> tuple[GemmShape, ...]:
         GemmShape("FFN1", tokens, d, 2 * f if shape.gated_ffn else f),
         GemmShape("FFN2", tokens, f, d),
     )
+
+
+_SIM_PATCHES = 196  # mixpe_simulator *_bench.py: [1, 3, 224, 224] input, 16 x 16 kernel, stride 16 -> 14 x 14
+_SIM_PATCH_K = 3 * 16 * 16
+_SIM_FFN = {"LLaMA-2-13B": 20480}  # *_bench.py llama lists: [20480, 5120] and [5120, 20480], no gate
+
+
+def simulator_gemms(shape: TransformerShape, batch: int) -> tuple[GemmShape, ...]:
+    """The MixPE simulator's workload per block (``M = batch``: one token per sample), plus ViT's patch embedding.
+
+    The patch embedding is returned with ``quantised=False`` as the first GEMM, to be counted once, not per block.
+    """
+    d, f = shape.hidden, _SIM_FFN.get(shape.name, shape.ffn)
+    gemms = (
+        GemmShape("QKV", batch, d, 3 * d),
+        GemmShape("O", batch, d, d),
+        GemmShape("FFN1", batch, d, f),
+        GemmShape("FFN2", batch, f, d),
+    )
+    if shape.name.startswith("ViT"):
+        return (GemmShape("patch", _SIM_PATCHES * batch, _SIM_PATCH_K, d, quantised=False), *gemms)
+    return gemms
 
 
 _SEP = r"[\s_./-]*"

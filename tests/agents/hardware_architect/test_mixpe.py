@@ -91,9 +91,14 @@ def test_render_perf_leads_with_the_ratio_and_tabulates_every_design(tmp_path: P
     result = run_mixpe_perf(MixPEPerfArgs(**call.args, plot=False, out_dir=str(tmp_path)))
     text = render(call, result)
     first = text.splitlines()[0]
-    assert f"MixPE-W4A8 is {result.speedup:.2f}x faster than INT8" in first
+    assert f"MixPE-W4A8 is {result.speedup:.2f}x faster than the INT8 array" in first
     assert f"{result.energy_reduction:.2f}x less energy" in first and "OPT-6.7B" in first
-    assert "| MixPE-W4A8 | 64x64 | 8,192 |" in text and "| INT8 | 32x32 | 1,024 |" in text
+    ratio = text.splitlines()[2]  # one sentence: the baseline's datapath, then the ratio split into its factors
+    assert ratio.startswith("Against the INT8 array (W8A8: the 4-bit weights widened to INT8")
+    assert f"the {result.speedup:.2f}x = 4.00x PE count (64x64 vs 32x32 PEs) x 2.00x packing" in ratio
+    assert "x 1.12x dequantisation" in ratio and ratio.count(". ") == 0
+    assert "| MixPE-W4A8 | 64x64 | W4A8 mixed-precision PE" in text and "| INT8 | 32x32 | W8A8" in text
+    assert "time / INT8" in text and "energy / INT8" in text
     assert result.artifacts["json"] in text
 
 
@@ -102,7 +107,7 @@ def test_render_gemm_reports_exactness_and_the_saving() -> None:
     result = run_mixpe_gemm(MixPEGemmArgs(**call.args))
     text = render(call, result)
     assert text.startswith("**Both orders match torch.matmul bit for bit** (64x256x32")
-    assert "128x fewer dequantisations" in text
+    assert "128x fewer dequantisations" in text and "than the conventional order" in text
     assert f"{64 * 256 * 32:,}" in text  # conventional dequantisations
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.mixpe.transformer_shapes import MODEL_NAMES, SHAPES, block_gemms, find_model
+from tools.mixpe.transformer_shapes import MODEL_NAMES, SHAPES, GemmShape, block_gemms, find_model, simulator_gemms
 
 PUBLISHED_PARAMS = {"ViT-Base": 86e6, "ViT-Huge": 632e6, "OPT-6.7B": 6.7e9, "LLaMA-2-13B": 13.0e9}
 """ViT: Dosovitskiy et al. 2021, Table 1; OPT: Zhang et al. 2022, Table 1; LLaMA 2: Touvron et al. 2023."""
@@ -49,3 +49,11 @@ def test_block_gemms_follow_the_transformer_block() -> None:
 )
 def test_find_model_normalises_common_spellings(text: str, name: str | None) -> None:
     assert find_model(text) == name
+
+
+def test_simulator_workload_is_one_token_per_sample_plus_vits_patch_embedding() -> None:
+    vit = simulator_gemms(SHAPES["ViT-Base"], batch=64)
+    assert vit[0] == GemmShape("patch", 196 * 64, 768, 768, quantised=False)
+    assert all(g.m == 64 for g in vit[1:])
+    llama = {g.name: g for g in simulator_gemms(SHAPES["LLaMA-2-13B"], batch=64)}
+    assert (llama["FFN1"].n, llama["FFN2"].k) == (20480, 20480)  # the simulator's lists: ungated 4d FFN
