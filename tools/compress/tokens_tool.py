@@ -29,8 +29,6 @@ __all__ = (
 
 LLAVA_TOKENS = 576
 """Patch tokens of LLaVA-1.5's CLIP ViT-L/14 at 336 px (24 x 24), the unit of the paper's budgets."""
-_DOMINANT_SHARE = 54 / 64
-"""VisionZip's split of a 64-token budget: 54 dominant + 10 contextual (paper, Table 1)."""
 
 
 class CompressTokensArgs(BaseModel):
@@ -84,9 +82,9 @@ class CompressTokensResult(ToolResult):
 
 def split_budget(budget_576: int, patches: int) -> tuple[int, int]:
     """``(dominant, contextual)`` for a LLaVA budget scaled to ``patches`` tokens, split 54 : 10."""
-    tokens = max(1, min(patches, int(budget_576 * patches / LLAVA_TOKENS + 0.5)))
-    dominant = max(1, int(tokens * _DOMINANT_SHARE + 0.5)) if tokens > 1 else 1
-    return dominant, tokens - dominant
+    from tools.compress.visionzip import dominant_split
+
+    return dominant_split(max(1, min(patches, int(budget_576 * patches / LLAVA_TOKENS + 0.5))))
 
 
 def run_compress_tokens(args: CompressTokensArgs, progress: ProgressFn | None = None) -> CompressTokensResult:
