@@ -55,8 +55,8 @@ class VisionZipStudyArgs(BaseModel):
         default_factory=lambda: ["textiles", "digits"], description="Labelled image sets (both ship offline)."
     )
     tokens: list[int] = Field(
-        default_factory=lambda: [8, 16, 28, 32, 57, 64, 128],
-        description="Patch tokens kept, of 256 (28/57 are LLaVA's 64/128 of 576 scaled).",
+        default_factory=lambda: [8, 16, 28, 57, 64, 85, 128],
+        description="Patch tokens kept, of 256 (28/57/85 are LLaVA's 64/128/192 of 576 scaled).",
     )
     methods: list[StudyMethod] = Field(
         default_factory=lambda: ["visionzip", "random", "uniform", "cls_topk"], description="Token selections."
@@ -186,7 +186,7 @@ def run_visionzip_study(args: VisionZipStudyArgs, progress: ProgressFn | None = 
                     acc.setdefault((method, k, False), []).append(evaluate_head(head, te, select, seed)[:2])
                     if args.finetune_epochs:
                         tuned = copy.deepcopy(head)
-                        train_head(tr, select, len(classes), cfg, args.finetune_epochs, seed + 1000, tuned, 0.3)
+                        train_head(tr, select, len(classes), cfg, args.finetune_epochs, seed + 1000, tuned, 0.5)
                         acc.setdefault((method, k, True), []).append(evaluate_head(tuned, te, select, seed)[:2])
                     tick(0.5 + 0.5 * (j + 1) / len(jobs), f"{method} K={k}")
             full_accs = [a for a, _ in acc["all", PATCHES, False]]
