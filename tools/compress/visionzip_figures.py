@@ -67,7 +67,7 @@ def attention_maps(
     picks = [int(m[r]) for r in range(count) for m in per_class if r < len(m)][:count]  # round-robin over classes
     pixels = next(pixel_batches(items, test.index[picks], 224, batch=len(picks)))
     mean, std = np.array([0.485, 0.456, 0.406])[:, None, None], np.array([0.229, 0.224, 0.225])[:, None, None]
-    side = int(round(test.cls_attn.shape[-1] ** 0.5))
+    side = round(test.cls_attn.shape[-1] ** 0.5)
     dom, ctx = dominant_split(k)
     plt = _pyplot()
     fig, axes = plt.subplots(3, len(picks), figsize=(2.3 * len(picks), 7), squeeze=False)

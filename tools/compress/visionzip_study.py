@@ -173,8 +173,8 @@ def run_visionzip_study(args: VisionZipStudyArgs, progress: ProgressFn | None = 
             for s_i, seed in enumerate(args.seeds):
                 unit = (d_i * len(args.seeds) + s_i) / n_units
 
-                def tick(f: float, what: str, _u: float = unit) -> None:
-                    report(progress, f"{dataset} seed {seed}: {what}", 0.2 + 0.8 * (_u + f / n_units))
+                def tick(f: float, what: str, _u: float = unit, _at: str = f"{dataset} seed {seed}") -> None:
+                    report(progress, f"{_at}: {what}", 0.2 + 0.8 * (_u + f / n_units))
 
                 full = _selector("all", PATCHES)
                 head = train_head(tr, full, len(classes), cfg, args.epochs, seed, progress=lambda f: tick(0.5 * f, "head"))

