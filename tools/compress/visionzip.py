@@ -13,12 +13,14 @@ Sec. 3. At one layer of the tower (the penultimate, whose output LLaVA feeds to 
 3. CLS (if any) is kept in front: ``1 + dominant + contextual`` tokens go on.
 
 The paper's LLaVA-1.5 settings keep 54+10, 108+20 or 162+30 of 576 tokens. Baselines at the same budget keep
-``dominant + contextual`` patch tokens chosen at random or on a uniform stride. Shapes: hidden ``(B, N, D)``
+``dominant + contextual`` patch tokens chosen at random or on a uniform grid (a raster stride when the patches do
+not form a square). Shapes: hidden ``(B, N, D)``
 with CLS at index 0 when present, attention ``(B, H, N, N)``, keys ``(B, N, d_k)``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,12 +37,26 @@ __all__ = (
     "vision_tower",
     "dominant_scores",
     "visionzip_merge",
+    "visionzip_tokens",
     "baseline_keep",
+    "grid_indices",
     "forward_with_selection",
     "tower_flops",
+    "transformer_flops",
+    "DOMINANT_SHARE",
+    "dominant_split",
 )
 
 TokenMethod = Literal["visionzip", "random", "uniform", "none"]
+DOMINANT_SHARE = 54 / 64
+"""VisionZip's split of a 64-token budget: 54 dominant + 10 contextual (paper, Table 1; 108+20 and 162+30 at 128
+and 192 keep the same ratio)."""
+
+
+def dominant_split(tokens: int) -> tuple[int, int]:
+    """``(dominant, contextual)`` for a budget of ``tokens`` patch tokens, in the paper's 54 : 10 ratio."""
+    dominant = max(1, int(tokens * DOMINANT_SHARE + 0.5)) if tokens > 1 else tokens
+    return dominant, tokens - dominant
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,8 @@ class Tower:
 
 
 def vision_tower(model: Any) -> Tower:
-    """Open a transformers ``CLIPVisionModel``/``SiglipVisionModel``/``ViTModel``/``ViTForImageClassification``.
+    """Open a transformers ``CLIPVisionModel``/``SiglipVisionModel``/``ViTModel``/``ViTForImageClassification``/
+    ``Dinov2Model`` (the pretrained tower of ``tools.compress.focus_vit``).
 
     Switches the model to eager attention, the only implementation that returns attention probabilities.
 
@@ -72,6 +89,7 @@ def vision_tower(model: Any) -> Tower:
         "SiglipVisionModel",
         "ViTModel",
         "ViTForImageClassification",
+        "Dinov2Model",
     )
     name = type(model).__name__
     if name not in kinds:
@@ -103,7 +121,7 @@ def vision_tower(model: Any) -> Tower:
         num_heads=cfg.num_attention_heads,
         has_cls=True,
         hidden=cfg.hidden_size,
-        mlp=cfg.intermediate_size,
+        mlp=getattr(cfg, "intermediate_size", None) or int(cfg.hidden_size * getattr(cfg, "mlp_ratio", 4)),
     )
 
 
@@ -119,12 +137,19 @@ def visionzip_merge(
     hidden: torch.Tensor, attn: torch.Tensor, keys: torch.Tensor, dominant: int, contextual: int, has_cls: bool
 ) -> torch.Tensor:
     """``(B, N, D) -> (B, [1 +] dominant + contextual, D)``: CLS, dominant tokens (in image order), contextual."""
+    return visionzip_tokens(hidden, dominant_scores(attn, has_cls), keys, dominant, contextual, has_cls)
+
+
+def visionzip_tokens(
+    hidden: torch.Tensor, scores: torch.Tensor, keys: torch.Tensor, dominant: int, contextual: int, has_cls: bool
+) -> torch.Tensor:
+    """``visionzip_merge`` from the patch scores ``(B, P)`` (``dominant_scores``), e.g. cached CLS attention rows."""
     offset = int(has_cls)
     patches, patch_keys = hidden[:, offset:], keys[:, offset:]  # (B, P, D), (B, P, dk)
     n_patch = patches.shape[1]
     if dominant + contextual > n_patch or dominant < 0 or contextual < 0:
         raise InputError("dominant", f"{dominant}+{contextual}", f"non-negative counts summing to at most {n_patch}")
-    top = dominant_scores(attn, has_cls).topk(dominant, dim=-1).indices.sort(dim=-1).values  # (B, K)
+    top = scores.topk(dominant, dim=-1).indices.sort(dim=-1).values  # (B, K)
     keep = [hidden[:, :offset], torch.gather(patches, 1, top[..., None].expand(-1, -1, hidden.shape[-1]))]
     if contextual:
         rest_mask = torch.ones(hidden.shape[0], n_patch, dtype=torch.bool, device=hidden.device)
@@ -156,13 +181,13 @@ def baseline_keep(
     has_cls: bool,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """``(B, N, D) -> (B, [1 +] count, D)``: CLS and ``count`` patch tokens, random or on a uniform stride."""
+    """``(B, N, D) -> (B, [1 +] count, D)``: CLS and ``count`` patch tokens, random or on a uniform grid."""
     offset = int(has_cls)
     n_patch = hidden.shape[1] - offset
     if not 0 <= count <= n_patch:
         raise InputError("tokens", count, f"between 0 and {n_patch}")
     if method == "uniform":
-        idx = torch.linspace(0, n_patch - 1, count).round().long().expand(hidden.shape[0], -1)
+        idx = grid_indices(count, n_patch).expand(hidden.shape[0], -1)
     else:
         idx = torch.stack(
             [torch.randperm(n_patch, generator=generator)[:count].sort().values for _ in range(hidden.shape[0])]
@@ -170,6 +195,21 @@ def baseline_keep(
     idx = idx.to(hidden.device)
     chosen = torch.gather(hidden[:, offset:], 1, idx[..., None].expand(-1, -1, hidden.shape[-1]))
     return torch.cat([hidden[:, :offset], chosen], dim=1)
+
+
+def grid_indices(count: int, n_patch: int) -> torch.Tensor:
+    """``count`` patch indices spread evenly: a ``rows x cols`` grid over a square patch layout (``rows`` about
+    sqrt(count); the surplus of ``rows * cols`` over ``count`` dropped evenly), else a stride over the raster."""
+    side = math.isqrt(n_patch)
+    if side * side != n_patch or count == 0:
+        return torch.linspace(0, n_patch - 1, count).round().long()
+    rows = max(1, min(side, round(math.sqrt(count))))
+    cols = min(side, math.ceil(count / rows))
+    rows = min(side, math.ceil(count / cols))
+    r = torch.linspace(0, side - 1, rows).round().long()
+    c = torch.linspace(0, side - 1, cols).round().long()
+    grid = (r[:, None] * side + c[None, :]).flatten()
+    return grid[torch.linspace(0, len(grid) - 1, count).round().long()]
 
 
 @torch.no_grad()
@@ -216,5 +256,10 @@ def tower_flops(tower: Tower, tokens_per_block: list[int]) -> float:
     attention scores and weighted sum ``2 n^2 d``, MLP ``2 n d m`` MACs (the standard transformer count, e.g.
     Kaplan et al. 2020, Table 1, with the context term made explicit).
     """
-    d, m = tower.hidden, tower.mlp
+    return transformer_flops(tokens_per_block, tower.hidden, tower.mlp)
+
+
+def transformer_flops(tokens_per_block: list[int], width: int, mlp: int) -> float:
+    """``tower_flops`` for any pre-norm transformer of ``width`` and MLP width ``mlp`` (norms and biases left out)."""
+    d, m = width, mlp
     return float(sum(2 * (4 * n * d * d + 2 * n * n * d + 2 * n * d * m) for n in tokens_per_block))

@@ -18,14 +18,14 @@ BENCH = ["bench", "compress"]
 def test_help_lists_the_choices() -> None:
     result = runner.invoke(app, [*BENCH, "--help"])
     assert result.exit_code == 0
-    for word in ("--suite", "blocks", "structured", "tokens", "--out", "--json", "--quick", "--fraction", "--model", "--set"):
+    for word in ("--suite", "blocks", "structured", "tokens", "visionzip", "--out", "--json", "--quick", "--fraction", "--model", "--set"):
         assert word in result.output
 
 
 def test_bad_suite_and_fraction_are_rejected(tmp_path: Path) -> None:
     result = runner.invoke(app, [*BENCH, "--suite", "layers", "--out", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: --suite: 'layers' is not accepted (accepted: blocks, structured, tokens, all)"
+    assert result.stderr.strip() == "error: --suite: 'layers' is not accepted (accepted: blocks, structured, tokens, visionzip, all)"
     result = runner.invoke(app, [*BENCH, "--fraction", "1.5", "--out", str(tmp_path)])
     assert result.exit_code == 2 and result.stderr.startswith("error: --fraction:")
 

