@@ -21,7 +21,18 @@ import re
 from typing import Any
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from agents.parsing import NUMBER, SEED, artifact_lines, counted, first_int, num, render_by_type, to_float
+from agents.parsing import (
+    NUMBER,
+    SEED,
+    artifact_lines,
+    counted,
+    first_int,
+    mentions,
+    num,
+    render_by_type,
+    seed_list,
+    to_float,
+)
 from chipcrew.llm.adapters import llana_prompts, prompt_fn
 from chipcrew.llm.base import LLMClient
 from tools.analog.circuits import CIRCUIT_KNOBS
@@ -47,7 +58,7 @@ _SIMULATE = re.compile(
     _F,
 )
 _PLACE = re.compile(
-    r"\bplaced?\b|\bplacement\b|\bplacer\b|\bgds\b|\bfloorplan\b|\bpng\b|\bhpwl\b|\bwire\s*length\b|\barea\b|"
+    r"\bplaced?\b|\bplacement\b|\bplacer\b|\blay(?:s|ing)?\s+out\b|\bgds\b|\bfloorplan\b|\bpng\b|\bhpwl\b|\bwire\s*length\b|\barea\b|"
     r"\bmismatch\b|\bgradient\b",
     _F,
 )
@@ -70,18 +81,24 @@ _CC = re.compile(r"\bcommon[\s-]*centroid\b", _F)
 _DEVICE = re.compile(r"\b(M\d+)\b", _F)
 _PLACEMENT_SEED = re.compile(r"\bplacement\s+seed\s*(?:of|=|:|is)?\s*(\d+)", _F)
 _INIT = re.compile(r"\b(\d+)\s*(?:initial|init|warm[\s-]*start)\b", _F)
-_TOTAL = counted(r"evaluations|evals|simulations|budget")
-_STEPS = counted(r"trials|iterations|steps", qualifier="bo")
+_TOTAL = counted(r"evaluations|evals|simulations|budget|samples|tries|attempts|layouts")
+_STEPS = counted(r"trials|iterations|steps|rounds", qualifier="bo")
+_UNIFORM = re.compile(
+    rf"\b(?:every|all|each|uniform|the\s+same)\b[^.?!\d]{{0,25}}?\bweight(?:s|ed)?\b[^.?!\d]{{0,12}}?{NUMBER}", _F
+)
+_METHOD_NAMES = tuple((name, re.compile(rf"\b{name}\b", _F)) for name, _ in _METHODS)
 _AREA = re.compile(rf"\barea\s*weight\s*(?:of|=|:|to|is)?\s*{NUMBER}", _F)
 _BOUNDS = re.compile(rf"\bweights?\s+(?:between|from|in|within)\s*\[?\s*{NUMBER}\s*(?:and|to|-|,)\s*{NUMBER}", _F)
 _ALPHA = re.compile(rf"\balpha\s*(?:of|=|:|is)?\s*(-?{NUMBER})", _F)
+_COMPARE = re.compile(r"\b(?:compare|comparison|benchmark|versus|vs\.?|against|stack\s+up)\b", _F)
 _BOTH = re.compile(r"\bcmrr\b[^.?!]*\boffset\b|\boffset\b[^.?!]*\bcmrr\b", _F)
 
 
 def plan(request: str) -> ToolCall:
     """``analog_optimize`` for optimisation requests, ``analog_simulate`` for performance questions, else place."""
-    if _OPTIMIZE.search(request):
-        return ToolCall(tool="analog_optimize", args=_optimize_args(request))
+    if _OPTIMIZE.search(request) or _COMPARE.search(request):
+        args, sweep = _optimize_args(request)
+        return ToolCall(tool="analog_optimize", args=args, sweep=sweep)
     if _SIMULATE.search(request) or not _PLACE.search(request):
         return ToolCall(tool="analog_simulate", args=_simulate_args(request))
     return ToolCall(tool="analog_place", args=_place_args(request))
@@ -114,6 +131,9 @@ def _layout_args(text: str) -> dict[str, Any]:
 def _net_weights(text: str, circuit: str) -> dict[str, float]:
     """``{knob: weight}`` from phrasings like "weight of net VO1M/VO1P: 2.5", "VS=3", "weight 2 on TAIL1"."""
     out: dict[str, float] = {}
+    uniform = _UNIFORM.search(text)
+    if uniform:  # "every net weight set to 3", "a uniform net weight of 2", "all nets weighted 1.5"
+        out = {"/".join(nets): to_float(uniform[1]) for nets in CIRCUIT_KNOBS[circuit]}
     for nets in CIRCUIT_KNOBS[circuit]:
         knob = "/".join(nets)
         for net in nets:
@@ -152,7 +172,7 @@ def _place_args(text: str) -> dict[str, Any]:
     return args
 
 
-def _optimize_args(text: str) -> dict[str, Any]:
+def _optimize_args(text: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     args = _layout_args(text)
     cleaned = _PLACEMENT_SEED.sub(" ", text)
     mentions_offset, mentions_cmrr = re.search(r"\boffset\b", text, _F), re.search(r"\bcmrr\b|\brejection\b", text, _F)
@@ -162,26 +182,36 @@ def _optimize_args(text: str) -> dict[str, Any]:
         args["objective"] = "offset"
     elif mentions_cmrr:
         args["objective"] = "cmrr"
-    method = next((name for name, pattern in _METHODS if pattern.search(text)), None)
-    if method:
-        args["method"] = method
+    sweep: dict[str, list[Any]] = {}
+    # a method is named by its phrase ("trust region") or, in a list ("gp_ei, turbo and random"), by its name
+    methods = [m for m in mentions(text, (*_METHODS, *_METHOD_NAMES)) if not (m == "llana" and "llana_constraint" in
+                                                                          mentions(text, _METHODS))]
+    if len(methods) > 1:
+        sweep["method"] = methods
+    elif methods:
+        args["method"] = methods[0]
     init, total, steps = first_int(text, _INIT), first_int(text, _TOTAL), first_int(text, _STEPS)
     if init is not None:
         args["n_init"] = init
     if total is not None:
         args["budget"] = total
     elif steps is not None:
-        args["budget"] = steps + (init if init is not None else 5)  # "5 initial points and 20 trials" = 25
-    seed = first_int(cleaned, SEED)
-    if seed is not None:
-        args["seed"] = seed
+        # "20 trials" is the budget the user states; "5 initial points and 20 trials" adds the initial design
+        args["budget"] = steps + (init if init is not None else 0)
+    seeds = seed_list(cleaned)
+    if seeds:
+        sweep["seed"] = seeds
+    else:
+        seed = first_int(cleaned, SEED)
+        if seed is not None:
+            args["seed"] = seed
     found = _BOUNDS.search(text)
     if found:
         args["weight_min"], args["weight_max"] = sorted((to_float(found[1]), to_float(found[2])))
     found = _ALPHA.search(text)
     if found:
         args["llana_alpha"] = to_float(found[1])
-    return args
+    return args, sweep
 
 
 def run_optimize(

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from agents.parsing import SEED, counted, device, num, put_int, render_by_type, rooted_paths
+from agents.parsing import SEED, counted, device, mentions, num, put_int, render_by_type, rooted_paths
 from tools.compress.blocks_tool import (
     PruneBlocksArgs,
     PruneBlocksResult,
@@ -84,15 +84,20 @@ def plan(request: str) -> ToolCall:
     if _TOKENS_INTENT.search(text):
         return ToolCall(tool="compress_tokens", args=_token_args(text))
     if _STRUCTURED_INTENT.search(text) and not re.search(r"fuse\s*gpt|short\s*gpt", text, _I):
-        return ToolCall(tool="prune_structured", args=_structured_args(text))
+        args = _structured_args(text)
+        compared = _compared(text, _STRUCTURED_METHODS)
+        if compared:
+            args.pop("method", None)
+            return ToolCall(tool="prune_structured", args=args, sweep={"method": compared})
+        return ToolCall(tool="prune_structured", args=args)
     prune = _PRUNE_WORD.search(text) is not None
     if _BLOCKS_INTENT.search(text) and (prune or re.search(r"fuse\s*gpt", text, _I)) and not _only_scoring(text):
-        return ToolCall(tool="prune_blocks", args=_block_args(text))
+        return _block_call(text)
     if _SCORE_INTENT.search(text) and _BLOCKS_INTENT.search(text):
         return ToolCall(tool="score_blocks", args=_score_args(text))
     if _EVAL_INTENT.search(text) and not prune:
         return ToolCall(tool="evaluate_model", args=_eval_args(text))
-    return ToolCall(tool="prune_blocks", args=_block_args(text))
+    return _block_call(text)
 
 
 def _only_scoring(text: str) -> bool:
@@ -124,6 +129,29 @@ def _fraction(text: str) -> float | None:
             return value
     frac = _FRACTION.search(text)
     return float(frac[1]) if frac else None
+
+
+_BLOCK_METHODS = (
+    ("shortgpt", re.compile(r"short\s*gpt|block\s+influence|layer\s+similarity|\bbi\b", _I)),
+    ("mi", re.compile(r"(?:plain|naive)\s+(?:mi\b|macro|removal)|\bmi\s+removal|without\s+fus|no\s+fusion", _I)),
+    ("fusegpt", re.compile(r"fuse\s*gpt", _I)),
+)
+_STRUCTURED_METHODS = (("taylor", re.compile(r"taylor|llm[\s-]*pruner", _I)), ("moreau", re.compile(r"moreau", _I)))
+
+
+def _compared(text: str, methods: tuple[tuple[str, re.Pattern[str]], ...]) -> list[str] | None:
+    """The methods a comparison names ("compare FuseGPT and ShortGPT", "taylor versus moreau"), when two or more."""
+    named = mentions(text, methods)
+    return named if len(named) > 1 else None
+
+
+def _block_call(text: str) -> ToolCall:
+    args = _block_args(text)
+    compared = _compared(text, _BLOCK_METHODS)
+    if compared:
+        args.pop("method", None)
+        return ToolCall(tool="prune_blocks", args=args, sweep={"method": compared})
+    return ToolCall(tool="prune_blocks", args=args)
 
 
 def _block_args(text: str) -> dict[str, Any]:
