@@ -27,6 +27,8 @@ class ToolSpec:
     run: Callable[..., BaseModel]
     wants_llm: bool = False
     """``run`` also takes ``llm=`` (the configured client, or None), e.g. LLANA's LLM-in-the-loop optimiser."""
+    choices: Callable[[str], list[str]] | None = None
+    """The accepted values of a free-form field (e.g. the clip names), for asking the user when one is missing."""
 
     def invoke(
         self, args: dict[str, Any], progress: ProgressFn | None = None, llm: Any = None, ctx: RunContext | None = None

@@ -139,9 +139,9 @@ def plan(request: str) -> ToolCall:
         return ToolCall(tool="opc_evaluate", args={"mask": masks[0], **named} | _common(words))
     if not methods and simulate:
         args = dict(named)
-        corner = next((name for name, pat in _CORNERS if pat.search(words)), None)
-        if corner:
-            args["corner"] = corner
+        corners = mentions(words, _CORNERS)  # the first one said, when a request names two
+        if corners:
+            args["corner"] = corners[0]
         return ToolCall(tool="opc_simulate", args=args | _common(words))
     args = dict(named)
     sweep: dict[str, list[Any]] = {}
@@ -244,11 +244,6 @@ def _clip_of_suite(suite: str, index: int) -> str | None:
     return names[index - 1] if 1 <= index <= len(names) else None
 
 
-def _method(text: str) -> str | None:
-    hits = [(found.start(), name) for name, pattern in _METHODS if (found := pattern.search(text))]
-    return min(hits)[1] if hits else None
-
-
 def _common(text: str) -> dict[str, Any]:
     """Raster convention, device and output folder, shared by every tool but the listing."""
     out: dict[str, Any] = {}
@@ -263,6 +258,22 @@ def _common(text: str) -> dict[str, Any]:
     if folder:
         out["out_dir"] = folder
     return out
+
+
+def _choices(field: str) -> list[str]:
+    """What a clip or mask may be, for the question the agent asks when the request names none."""
+    if field == "mask":
+        return ["a mask file (.npy, .png, .gds, .oas)"]
+    if field != "clip":
+        return []
+    out: list[str] = []
+    for suite in ("iccad13", "via", "contact"):
+        try:
+            names = list_clips(suite)  # type: ignore[arg-type]
+        except ChipCrewError:
+            continue
+        out += names if len(names) <= 10 else [f"{len(names)} {suite} clips ({', '.join(names[:3])}, ...)"]
+    return out + ["a .glp/.gds/.oas layout path"]
 
 
 _METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC", "camo": "CAMO (RL)"}
@@ -424,6 +435,7 @@ AGENT = AgentSpec(
     tools=(
         ToolSpec(
             name="opc_optimize",
+            choices=_choices,
             description=(
                 "Optimise the mask of a clip with DiffOPC (differentiable edge-based, exact spectrum gradients), "
                 "pixel ILT (OpenILT SimpleILT conventions), EPE-feedback model-based OPC or CAMO (reinforcement-"
@@ -435,6 +447,7 @@ AGENT = AgentSpec(
         ),
         ToolSpec(
             name="opc_simulate",
+            choices=_choices,
             description=(
                 "Print a clip as drawn (mask = target) through the ICCAD 2013 optics at the nominal, max, min or "
                 "all corners; report printed area, L2 and PV band; write intensity .npy and print PNGs."
@@ -444,6 +457,7 @@ AGENT = AgentSpec(
         ),
         ToolSpec(
             name="opc_evaluate",
+            choices=_choices,
             description=(
                 "Score a mask file (.npy, .png, .gds) against a clip's target: L2, PV band, EPE (contest and "
                 "OpenILT counts), shots and mask-rule violations."
