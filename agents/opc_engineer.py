@@ -83,8 +83,8 @@ _OPTIMIZE = re.compile(
 _SIMULATE = re.compile(r"\b(?:simulat\w*|print\w*|aerial|image|litho(?:graphy)?\s+sim\w*)\b", _F)
 _CORNERS = (
     ("all", re.compile(r"\ball\s+(?:three\s+)?corners|\bpv[\s-]*band|process\s+(?:window|variation|corners)|\bthree\s+corners", _F)),
-    ("min", re.compile(r"\bmin(?:imum)?\s+corner|\bdefocus|\blow\s+dose|dose\s+0\.98", _F)),
-    ("max", re.compile(r"\bmax(?:imum)?\s+corner|\bhigh\s+dose|dose\s+1\.02|\boverdose", _F)),
+    ("min", re.compile(r"\bmin(?:imum)?\s+(?:dose\s+)?corner|\bdefocus|\blow\s+dose|dose\s+0\.98", _F)),
+    ("max", re.compile(r"\bmax(?:imum)?\s+(?:dose\s+)?corner|\bhigh\s+dose|dose\s+1\.02|\boverdose", _F)),
     ("nominal", re.compile(r"\bnominal\b|\bbest\s+focus\b", _F)),
 )
 _SUITES = (("contact", re.compile(r"\bcontacts?\b|std\s*contact|standard[\s-]cell", _F)),

@@ -55,6 +55,8 @@ _REFERENCE = re.compile(
     r"layout|graph|design|run|folder|result|tile|amplifier|network)\b",
     re.I,
 )
+_CONTEXT_DEPTH = 4
+"""Requests of a chain of follow-ups remembered together (the newest first)."""
 _SHORT_REPLY = 5
 """A reply of at most this many words to a call that could not run is read as its correction."""
 
@@ -156,7 +158,7 @@ def plan_turn(
     call = first if first is not None else plan(request)
     last = memory.get("last")
     if not last or last.get("agent") != spec.name:
-        return call
+        return call, request
     carried = _carry_subjects(spec, call, memory)
     correcting = last.get("failed") and (len(request.split()) <= _SHORT_REPLY or not _validates(spec, carried))
     if is_repeat(request) or correcting:
@@ -174,8 +176,9 @@ def plan_turn(
                 else:
                     args[key] = value
                     sweep.pop(key, None)
-            return ToolCall(tool=last["tool"], args=args, sweep=sweep)
-    return carried
+            context = " ; ".join([request, *last["request"].split(" ; ")][:_CONTEXT_DEPTH])
+            return ToolCall(tool=last["tool"], args=args, sweep=sweep), context
+    return carried, request
 
 
 def _run_dir(result: dict[str, Any] | None) -> str | None:

@@ -172,11 +172,11 @@ def _agent_node(rt: Runtime, spec: AgentSpec) -> Any:
         writer = get_stream_writer()
         request = state["request"]
         memory = state.get("memory") or empty_memory()
-        call, planner = plan_in_session(rt, spec, request, memory)
+        call, planner, context = plan_in_session(rt, spec, request, memory)
         record = {"tool": call.tool, "args": call.args, "planner": planner} | ({"sweep": call.sweep} if call.sweep else {})
 
         def reply(result: dict[str, Any] | None, answer: str, failed: bool) -> dict[str, Any]:
-            return _reply(record, result, answer) | {"memory": remember(memory, spec.name, request, call, result, failed)}
+            return _reply(record, result, answer) | {"memory": remember(memory, spec.name, context, call, result, failed)}
 
         try:
             tool = spec.tool(call.tool)
@@ -239,17 +239,21 @@ def route_in_session(rt: Runtime, request: str, memory: dict[str, Any] | None) -
     return decision
 
 
-def plan_in_session(rt: Runtime, spec: AgentSpec, request: str, memory: dict[str, Any] | None) -> tuple[ToolCall, str]:
+def plan_in_session(
+    rt: Runtime, spec: AgentSpec, request: str, memory: dict[str, Any] | None
+) -> tuple[ToolCall, str, str]:
     """The call for a turn of a session: planned alone (``plan_call``), then read against what the session
-    remembers (``graphs.conversation.plan_turn``: carried-over clip/circuit/model, "again with ...", corrections)."""
+    remembers (``graphs.conversation.plan_turn``: carried-over clip/circuit/model, "again with ...", corrections).
+    Returns the call, the planner that made the first reading (``deterministic`` or ``llm``) and the request to
+    remember for the turn."""
     first, planner = plan_call(rt, spec, request)
 
     def deterministic(text: str) -> ToolCall:
         with use_context(rt.settings.run_context()):
             return spec.plan(text)
 
-    call = plan_turn(spec, request, memory, deterministic, first=first)
-    return call, planner
+    call, context = plan_turn(spec, request, memory, deterministic, first=first)
+    return call, planner, context
 
 
 def plan_call(rt: Runtime, spec: AgentSpec, request: str) -> tuple[ToolCall, str]:
