@@ -90,18 +90,24 @@ _METHOD_NAMES = tuple((name, re.compile(rf"\b{name}\b", _F)) for name, _ in _MET
 _AREA = re.compile(rf"\barea\s*weight\s*(?:of|=|:|to|is)?\s*{NUMBER}", _F)
 _BOUNDS = re.compile(rf"\bweights?\s+(?:between|from|in|within)\s*\[?\s*{NUMBER}\s*(?:and|to|-|,)\s*{NUMBER}", _F)
 _ALPHA = re.compile(rf"\balpha\s*(?:of|=|:|is)?\s*(-?{NUMBER})", _F)
-_COMPARE = re.compile(r"\b(?:compare|comparison|benchmark|versus|vs\.?|against|stack\s+up)\b", _F)
 _BOTH = re.compile(r"\bcmrr\b[^.?!]*\boffset\b|\boffset\b[^.?!]*\bcmrr\b", _F)
 
 
 def plan(request: str) -> ToolCall:
     """``analog_optimize`` for optimisation requests, ``analog_simulate`` for performance questions, else place."""
-    if _OPTIMIZE.search(request) or _COMPARE.search(request):
+    if _OPTIMIZE.search(request) or len(_methods(request)) > 1:  # "sobol against llana" compares optimisers
         args, sweep = _optimize_args(request)
         return ToolCall(tool="analog_optimize", args=args, sweep=sweep)
     if _SIMULATE.search(request) or not _PLACE.search(request):
         return ToolCall(tool="analog_simulate", args=_simulate_args(request))
     return ToolCall(tool="analog_place", args=_place_args(request))
+
+
+def _methods(text: str) -> list[str]:
+    """Optimisers named, in order: by their phrase ("trust region") or, as in a list ("gp_ei, turbo and random"),
+    by their name."""
+    named = mentions(text, (*_METHODS, *_METHOD_NAMES))
+    return [m for m in named if not (m == "llana" and "llana_constraint" in named)]
 
 
 def _circuit(text: str) -> str | None:
@@ -183,9 +189,7 @@ def _optimize_args(text: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     elif mentions_cmrr:
         args["objective"] = "cmrr"
     sweep: dict[str, list[Any]] = {}
-    # a method is named by its phrase ("trust region") or, in a list ("gp_ei, turbo and random"), by its name
-    methods = [m for m in mentions(text, (*_METHODS, *_METHOD_NAMES)) if not (m == "llana" and "llana_constraint" in
-                                                                          mentions(text, _METHODS))]
+    methods = _methods(text)
     if len(methods) > 1:
         sweep["method"] = methods
     elif methods:

@@ -101,6 +101,8 @@ _POSITION = re.compile(
     r"(?:(?:position|pos\.?|coordinates?|offset)\s+)?\(?\s*(?:x\s*=?\s*)?(\d+)\s*(?:,|/|_|\s)\s*(?:y\s*=?\s*)?(\d+)\s*\)?",
     _F,
 )
+_MANY = re.compile(r"\bclips\b|\bsuite\b|\bbenchmark\b|\bevery\s+clip\b", _F)
+"""A request about a whole suite: the answer lists its clips (a single-clip tool cannot do it)."""
 _ONE_CLIP = re.compile(r"\b(?:the|a|one|this|that)\s+(?:\w+\s+){1,2}clip\b(?!s)", _F)
 _RECIPE = re.compile(r"\brecipes?\b|\bopc\s+deck\b|\brule\s+(?:deck|script)\b", _F)
 _METAL_NAME = re.compile(r"\bmetal:[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
@@ -114,8 +116,10 @@ _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction
 def plan(request: str) -> ToolCall:
     """Pick the tool from the request's intent, then fill only the arguments it mentions.
 
-    Order: a recipe request -> ``opc_recipe``; a listing question, or a request that names no clip (every other tool needs one) ->
-    ``opc_list_clips``, so that the answer shows the names to choose from; a mask file to score ->
+    Order: a recipe request -> ``opc_recipe``; a listing question, a request about a whole suite, or one that names
+    no clip and no action -> ``opc_list_clips``, so that the answer shows the names to choose from; an action on
+    one clip that names none plans the tool without ``clip`` (the session supplies the last clip, or the agent asks
+    for one with the accepted names); a mask file to score ->
     ``opc_evaluate``; an optimisation word or method name -> ``opc_optimize``; a simulation/print word ->
     ``opc_simulate``; otherwise ``opc_optimize`` (the agent's main job). "The via clip" (one clip of a suite,
     none named) is the suite's first clip.
@@ -132,7 +136,7 @@ def plan(request: str) -> ToolCall:
     methods = mentions(words, _METHODS)
     simulate = _AS_DRAWN.search(words) or (_SIMULATE.search(words) and not _OPTIMIZE.search(words))
     acts = methods or _OPTIMIZE.search(words) or simulate or (masks and _EVALUATE.search(request))
-    if clip is None and (_LIST.search(words) or not acts):
+    if clip is None and (_LIST.search(words) or _MANY.search(words) or not acts):
         return ToolCall(tool="opc_list_clips", args={"suite": suite} if suite else {})
     named = {"clip": clip} if clip else {}  # no clip: the agent asks for one (or the session supplies it)
     if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):

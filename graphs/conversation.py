@@ -55,6 +55,9 @@ _REFERENCE = re.compile(
     r"layout|graph|design|run|folder|result|tile|amplifier|network)\b",
     re.I,
 )
+_FOLDER_REF = re.compile(
+    r"\b(?:that|this|the\s+same|the\s+last|the\s+previous)\s+(?:run\s+|output\s+)?(?:folder|directory|dir)\b", re.I
+)
 _CONTEXT_DEPTH = 4
 """Requests of a chain of follow-ups remembered together (the newest first)."""
 _SHORT_REPLY = 5
@@ -109,8 +112,9 @@ def _validates(spec: AgentSpec, call: ToolCall) -> bool:
     return True
 
 
-def _carry_subjects(spec: AgentSpec, call: ToolCall, memory: dict[str, Any]) -> ToolCall:
-    """Fill the subject fields the tool takes and the request left out from this agent's last ones."""
+def _carry_subjects(spec: AgentSpec, request: str, call: ToolCall, memory: dict[str, Any]) -> ToolCall:
+    """Fill the subject fields the tool takes and the request left out from this agent's last ones, and the
+    output folder from the last run's when the request says "the same folder"."""
     fields = _fields(spec, call.tool)
     entities = memory.get("entities", {})
     filled = dict(call.args)
@@ -118,6 +122,9 @@ def _carry_subjects(spec: AgentSpec, call: ToolCall, memory: dict[str, Any]) -> 
         known = entities.get(kind)
         if kind in fields and kind not in call.stated() and known and known.get("agent") == spec.name:
             filled[kind] = known["value"]
+    run_dir = entities.get("run_dir")
+    if "out_dir" in fields and "out_dir" not in filled and run_dir and _FOLDER_REF.search(request):
+        filled["out_dir"] = run_dir["value"]
     return call.model_copy(update={"args": filled})
 
 
@@ -159,7 +166,7 @@ def plan_turn(
     last = memory.get("last")
     if not last or last.get("agent") != spec.name:
         return call, request
-    carried = _carry_subjects(spec, call, memory)
+    carried = _carry_subjects(spec, request, call, memory)
     correcting = last.get("failed") and (len(request.split()) <= _SHORT_REPLY or not _validates(spec, carried))
     if is_repeat(request) or correcting:
         found = _changes(plan, request, last)
@@ -209,6 +216,8 @@ def remember(
             value = result.get(kind) if isinstance(result.get(kind), str) else None
         if value is not None:
             entities[kind] = {"value": value, "agent": agent}
+    if result and isinstance(result.get("saved_to"), str):  # the model a tool wrote is the one to talk about next
+        entities["model"] = {"value": result["saved_to"], "agent": agent}
     run_dir = None if failed else _run_dir(result)
     if run_dir:
         entities["run_dir"] = {"value": run_dir, "agent": agent}

@@ -27,7 +27,7 @@ PHRASINGS = [
      {"query": "set_global_routing_layer_adjustment"}),
     ("find the top 8 sections about macro placement with dense retrieval", "docqa_search",
      {"query": "macro placement", "top_k": 8, "retriever": "dense"}),
-    ("which sections mention pdngen straps?", "docqa_search", {"query": "which sections mention pdngen straps"}),
+    ("which sections mention pdngen straps?", "docqa_search", {"query": "pdngen straps"}),
     ("index my tool documentation folder ./docs/mytool", "docqa_ingest", {"folder": "./docs/mytool"}),
     ("please ingest the markdown in '/data/my docs' as acme", "docqa_ingest", {"folder": "/data/my docs", "name": "acme"}),
     ("what is indexed for doc QA?", "docqa_stats", {}),
