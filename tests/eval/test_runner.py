@@ -37,6 +37,17 @@ def test_task_suite_runs_the_agents_end_to_end(tmp_path: Path) -> None:
     assert summary["tasks"]["trajectory_accuracy"] == 1.0
 
 
+def test_tool_and_conversation_suites_score_every_case(tmp_path: Path) -> None:
+    summary = run_eval("conversations", tmp_path / "conv", backend="none", split="dev", workers=1)
+    rows = [json.loads(line) for line in (tmp_path / "conv" / "cases.jsonl").read_text().splitlines()]
+    assert summary["conversations"]["n"] == len(rows) >= 10 and summary["conversations"]["error_rate"] == 0
+    assert all(len(r["turns"]) >= 2 and all("tool_ok" in t for t in r["turns"]) for r in rows)
+    assert summary["conversations"]["fully_right"] >= 0.9
+    summary = run_eval("tools", tmp_path / "tools", backend="none", split="dev", workers=1)
+    assert summary["tools"]["tool_accuracy"] >= 0.96 and summary["tools"]["arg_accuracy"] >= 0.95
+    assert summary["tools"]["kinds"]["sign"]["refusal_accuracy"] == 1.0
+
+
 def test_ray_executor_on_a_local_instance(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
