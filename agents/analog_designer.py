@@ -22,6 +22,7 @@ from typing import Any
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
 from agents.parsing import (
+    COUNT,
     NUMBER,
     SEED,
     artifact_lines,
@@ -32,6 +33,7 @@ from agents.parsing import (
     render_by_type,
     seed_list,
     to_float,
+    to_int,
 )
 from chipcrew.llm.adapters import llana_prompts, prompt_fn
 from chipcrew.llm.base import LLMClient
@@ -76,11 +78,12 @@ _METHODS = (
 )
 _SCHEMATIC = re.compile(r"\bschematic\b|\bpre[\s-]*layout\b|\bideal\s+(?:netlist|circuit)\b|\bwithout\s+(?:the\s+)?layout\b", _F)
 _POST = re.compile(r"\bpost[\s-]*layout\b", _F)
+_SYM = re.compile(r"\bwith\s+(?:mirror\s+|full\s+)?symmetry\b|\bsymmetric(?:al)?\s+placement\b|\bsymmetry\s+on\b", _F)
 _NO_SYM = re.compile(r"\b(?:no|without)\s+symmetr\w*|\basymmetric(?:al)?\b|\bsymmetry\s+off\b", _F)
 _CC = re.compile(r"\bcommon[\s-]*centroid\b", _F)
 _DEVICE = re.compile(r"\b(M\d+)\b", _F)
-_PLACEMENT_SEED = re.compile(r"\bplacement\s+seed\s*(?:of|=|:|is)?\s*(\d+)", _F)
-_INIT = re.compile(r"\b(\d+)\s*(?:initial|init|warm[\s-]*start)\b", _F)
+_PLACEMENT_SEED = re.compile(rf"\bplacement\s+seed\s*(?:of|=|:|is)?\s*{COUNT}", _F)
+_INIT = re.compile(rf"{COUNT}\s*(?:initial|init|warm[\s-]*start)\b", _F)
 _TOTAL = counted(r"evaluations|evals|simulations|budget|samples|tries|attempts|layouts")
 _STEPS = counted(r"trials|iterations|steps|rounds", qualifier="bo")
 _UNIFORM = re.compile(
@@ -121,12 +124,13 @@ def _layout_args(text: str) -> dict[str, Any]:
         args["circuit"] = circuit
     found = _PLACEMENT_SEED.search(text)
     if found:
-        args["placement_seed"] = int(found[1])
+        args["placement_seed"] = to_int(found[1])
     found = _AREA.search(text)
     if found:
         args["area_weight"] = to_float(found[1])
-    if _NO_SYM.search(text):
-        args["symmetric"] = False
+    symmetry = mentions(text, ((False, _NO_SYM), (True, _SYM)))  # the first one said
+    if symmetry:
+        args["symmetric"] = symmetry[0]
     if _CC.search(text):
         devices = [d.upper() for d in _DEVICE.findall(text)]
         default = "M1" if circuit == "OTA_5T" else "M40"  # the input pair

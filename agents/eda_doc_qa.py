@@ -59,9 +59,16 @@ _SEARCH_LEAD = re.compile(
     r"(?:(?:openroad|ord-qa|orfs)\s+)?(?:docs?|documentation|sections?|chunks?)?\s*(?:for|about|on|mentioning|that\s+mention)?\s*",
     _I,
 )
+_ABOUT = (
+    r"(?:mention\w*|cover\w*|about|on|for|of|describ\w*|talk(?:s|ing)?\s+about|discuss\w*|refer\w*(?:\s+to)?|"
+    r"related\s+to|relating\s+to|matching|contain\w*|explain\w*|regarding|concerning|dealing\s+with|document\w*)"
+)
+_DOCS_OF = re.compile(
+    r"^(?:the\s+|my\s+)?(?:[\w-]+\s+)?(?:docs?|documentation|manual|guide|index)\s+(?:that\s+|which\s+)?" + _ABOUT + r"\s+", _I
+)
+"""A topic phrase that still starts with the corpus ("the OpenROAD docs about antenna repair")."""
 _TOPIC = re.compile(
-    r"\b" + _UNITS + r"\s+(?:that\s+|which\s+)?(?:mention(?:s|ing)?|cover(?:s|ing)?|about|on|for|of|describ\w*|"
-    r"talk(?:s|ing)?\s+about|discuss\w*|refer\w*\s+to|related\s+to|matching|contain\w*|explain\w*)\s+(.+)$|"
+    r"\b" + _UNITS + r"\s+(?:that\s+|which\s+)?" + _ABOUT + r"\s+(.+)$|"
     r"\bwhere\s+in\s+the\s+(?:docs?|documentation)\s+is\s+(.+?)\s+(?:described|documented|explained|covered|mentioned)\b",
     _I,
 )
@@ -72,7 +79,8 @@ _QUERY_NOISE = re.compile(
     _I,
 )
 _TOP = re.compile(
-    r"\btop[\s-]*(\d{1,2})\b|\b(\d{1,2})\s+(?:(?:doc|docs|documentation|matching|relevant)\s+){0,2}" + _UNITS + r"\b", _I
+    r"\btop[\s-]*(\d{1,2})\b|\b(\d{1,2})\s+(?:(?:most|more|best|top|doc|docs|documentation|matching|relevant|related)\s+){0,3}"
+    + _UNITS + r"\b", _I
 )
 _RETRIEVER = re.compile(r"\b(dense|bm25|hybrid)\b", _I)
 _ORDQA = re.compile(r"\bord[\s-]?qa\b", _I)
@@ -98,6 +106,7 @@ def plan(request: str) -> ToolCall:
         topic = _TOPIC.search(text)
         lead = _SEARCH_LEAD.sub("", text) if _SEARCH_LEAD.match(text) and _SEARCH_LEAD.match(text).end() else None
         phrase = lead if lead and not topic else (topic.group(1) or topic.group(2) if topic else text)
+        phrase = _DOCS_OF.sub("", phrase)
         query = _QUERY_NOISE.sub(" ", _TOPIC_TAIL.sub("", phrase)).strip(" ?.,") or text
         args = {"query": query, **common}
         top = _TOP.search(text)

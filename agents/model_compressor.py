@@ -20,7 +20,20 @@ import re
 from typing import Any
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from agents.parsing import SEED, counted, device, mentions, num, put_int, render_by_type, rooted_paths
+from agents.parsing import (
+    COUNT,
+    SEED,
+    SIGNED_INT,
+    counted,
+    device,
+    mentions,
+    num,
+    put_int,
+    render_by_type,
+    rooted_paths,
+    seed_list,
+    to_int,
+)
 from tools.compress.blocks_tool import (
     PruneBlocksArgs,
     PruneBlocksResult,
@@ -68,18 +81,27 @@ _WORD_FRACTION = {
     "one fifth": 0.2,
     "a tenth": 0.1,
 }
-_BLOCK_COUNT = re.compile(rf"\b(\d+)\s+(?:of\s+(?:the|its)\s+\d+\s+)?(?:transformer\s+|decoder\s+)?{_BLOCK_WORD}\b", _I)
-_BUDGET = re.compile(r"\b(\d+)\s*(?:/\s*576\s*)?(?:visual\s+|vision\s+|image\s+)?tokens?\b", _I)
+_BLOCK_COUNT = re.compile(rf"{COUNT}\s+(?:of\s+(?:the|its)\s+\d+\s+)?(?:transformer\s+|decoder\s+)?{_BLOCK_WORD}\b", _I)
+_BUDGET = re.compile(rf"{COUNT}\s*(?:/\s*576\s*)?(?:visual\s+|vision\s+|image\s+)?tokens?\b", _I)
 _BUDGET_LIST = re.compile(
     r"\b(\d+)(?:\s*,\s*(\d+))?(?:\s*,?\s*(?:and|or)\s*(\d+))?\s*(?:visual\s+|vision\s+)?tokens\b", _I
 )
-_LAYER = re.compile(r"\b(?:at|after|in)\s+(?:layer|block)\s+(\d+)\b", _I)
+_LAYER = re.compile(rf"\b(?:at|after|in)\s+(?:layer|block)\s+{SIGNED_INT}\b", _I)
 _EVAL_TOKENS = re.compile(r"\b(\d+)\s*(k)?\s+(?:held[\s-]*out\s+)?tokens\b", _I)
 _EPOCHS = counted(r"epochs?", qualifier="training")
 
 
 def plan(request: str) -> ToolCall:
-    """Pick the tool from the request's intent and fill only the arguments it states."""
+    """Pick the tool from the request's intent and fill only the arguments it states; several seeds ("seeds 1 and
+    2", "over 3 seeds") run once each."""
+    call = _plan(request)
+    seeds = seed_list(request)
+    if seeds:
+        return call.model_copy(update={"sweep": {**call.sweep, "seed": seeds}})
+    return call
+
+
+def _plan(request: str) -> ToolCall:
     text = request
     if _TOKENS_INTENT.search(text):
         return ToolCall(tool="compress_tokens", args=_token_args(text))
@@ -169,7 +191,7 @@ def _block_args(text: str) -> dict[str, Any]:
     if fraction is not None:
         args["fraction"] = fraction
     elif count:
-        args["blocks"] = int(count[1])
+        args["blocks"] = to_int(count[1])
     return args
 
 
@@ -222,10 +244,10 @@ def _token_args(text: str) -> dict[str, Any]:
     else:
         budget = _BUDGET.search(text)
         if budget:
-            args["budgets"] = [int(budget[1])]
+            args["budgets"] = [to_int(budget[1])]
     layer = _LAYER.search(text)
     if layer:
-        args["layer"] = int(layer[1])
+        args["layer"] = to_int(layer[1])
     put_int(args, "epochs", text, _EPOCHS)
     return args
 

@@ -20,6 +20,7 @@ from agents.base import Renderer, ToolCall
 __all__ = (
     "NUMBER",
     "SIGNED_INT",
+    "COUNT",
     "SEED",
     "BATCH",
     "to_float",
@@ -54,11 +55,14 @@ SIGNED_INT = r"((?:[-−]\s?|minus\s+|negative\s+)?\d+)"
 A stated sign is kept so that a value the tool cannot take fails validation instead of running with its magnitude."""
 
 _SIGN_OK = r"(?<![\w.\-−])"  # a sign only where a number starts: not the hyphen of "M1_test-3" or "10-20"
+COUNT = rf"{_SIGN_OK}{SIGNED_INT}"
+"""A stated integer where a number starts, sign kept (one capture group, read with ``to_int``)."""
+_SET = r"(?:\s*(?:set|fixed|equal)?\s*(?:of|=|:|is|to|at|as)\b|\s*[=:])?"
 
-SEED = re.compile(rf"\bseed\s*(?:of|=|:|is)?\s*{SIGNED_INT}(?![\d,]*\s*(?:,|and|to|-)\s*\d)", _I)
+SEED = re.compile(rf"\bseed{_SET}\s*{SIGNED_INT}(?![\d,]*\s*(?:,|and|to|-)\s*\d)", _I)
 """"seed 3", "seed=3", "seed of 3", "seed -1" (kept negative, for validation to refuse); not a list of seeds."""
 
-BATCH = re.compile(r"\bbatch(?:[\s_-]*size)?\s*(?:of|=|:|is)?\s*(\d+)\b", _I)
+BATCH = re.compile(rf"\bbatch(?:[\s_-]*size)?{_SET}\s*{SIGNED_INT}\b", _I)
 """"batch 8", "batch size of 512", "batch_size=4"."""
 
 _CUDA = re.compile(r"\b(?:cuda|gpu)\b", _I)
@@ -112,7 +116,7 @@ def counted(nouns: str, qualifier: str = "") -> re.Pattern[str]:
     """
     between = rf"(?:(?:{qualifier})\s+)?" if qualifier else ""
     return re.compile(
-        rf"{_SIGN_OK}{SIGNED_INT}\s*{between}(?:{nouns})\b|\b(?:{nouns})\s*(?:of|=|:|is)?\s*{SIGNED_INT}\b", _I
+        rf"{_SIGN_OK}{SIGNED_INT}\s*{between}(?:{nouns})\b|\b(?:{nouns}){_SET}\s*{SIGNED_INT}\b", _I
     )
 
 
@@ -148,8 +152,9 @@ def length_nm(number: str, unit: str) -> float:
     return sign * to_float(number.strip().lstrip("-")) * _NM_PER[unit.lower()]
 
 
-def mentions(text: str, names: Mapping[str, re.Pattern[str]] | tuple[tuple[str, re.Pattern[str]], ...]) -> list[str]:
-    """Every name whose pattern occurs in ``text``, in order of first occurrence (for "compare A, B and C")."""
+def mentions(text: str, names: Mapping[Any, re.Pattern[str]] | tuple[tuple[Any, re.Pattern[str]], ...]) -> list[Any]:
+    """Every name (or value) whose pattern occurs in ``text``, in order of first occurrence: "compare A, B and C";
+    of two opposite settings ("with symmetry" / "without symmetry") the first one said."""
     pairs = names.items() if isinstance(names, Mapping) else names
     hits = sorted((found.start(), name) for name, pattern in pairs if (found := pattern.search(text)))
     return list(dict.fromkeys(name for _, name in hits))

@@ -112,6 +112,20 @@ def _validates(spec: AgentSpec, call: ToolCall) -> bool:
     return True
 
 
+def _stands_alone(spec: AgentSpec, call: ToolCall, plan: Callable[[str], ToolCall]) -> bool:
+    """The call is a request of its own: it states every required argument of its tool (at least one), validates,
+    and its tool is not just what the planner picks for those values said alone ("clip 3" plans the agent's default
+    tool, "simulate M1_test3" does not)."""
+    try:
+        model = spec.tool(call.tool).args_model
+    except Exception:
+        return False
+    required = [name for name, field in model.model_fields.items() if field.is_required()]
+    if not required or not _validates(spec, call):
+        return False
+    return plan(" ".join(str(call.args[name]) for name in required)).tool != call.tool
+
+
 def _carry_subjects(spec: AgentSpec, request: str, call: ToolCall, memory: dict[str, Any]) -> ToolCall:
     """Fill the subject fields the tool takes and the request left out from this agent's last ones, and the
     output folder from the last run's when the request says "the same folder"."""
@@ -168,9 +182,11 @@ def plan_turn(
         return call, request
     carried = _carry_subjects(spec, request, call, memory)
     correcting = last.get("failed") and (len(request.split()) <= _SHORT_REPLY or not _validates(spec, carried))
+    if correcting and not is_repeat(request) and call.tool != last["tool"] and _stands_alone(spec, call, plan):
+        return call, request  # "simulate M1_test3" after a failed call is a new request, complete on its own
     if is_repeat(request) or correcting:
         found = _changes(plan, request, last)
-        if found is not None and (found[0] or call.tool == last["tool"] or correcting):
+        if found is not None:  # a reading keeps the last call's tool: it is the one repeated, changed or not
             changes, swept = found
             fields = _fields(spec, last["tool"])
             args, sweep = dict(last["args"]), {k: list(v) for k, v in last.get("sweep", {}).items()}

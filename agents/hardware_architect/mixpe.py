@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from agents.base import ToolCall, ToolSpec
-from agents.parsing import BATCH, SEED, artifact_lines, first_match, put_int
+from agents.parsing import BATCH, SEED, SIGNED_INT, artifact_lines, first_match, put_int, to_int
 from tools.mixpe.gemm import MixPEGemmArgs, MixPEGemmResult, run_mixpe_gemm
 from tools.mixpe.perf import MixPEPerfArgs, MixPEPerfResult, run_mixpe_perf
 from tools.mixpe.transformer_shapes import find_model
@@ -37,14 +37,14 @@ _GEMM_INTENT = re.compile(
     _FLAGS,
 )
 _GROUP = (
-    re.compile(r"\bgroup(?:[\s_-]*size)?\s*(?:of|=|:|is)?\s*(\d+)\b", _FLAGS),
+    re.compile(rf"\bgroup(?:[\s_-]*size)?\s*(?:of|=|:|is)?\s*{SIGNED_INT}\b", _FLAGS),
     re.compile(r"\bgroups?\s+of\s+(\d+)\b", _FLAGS),
     re.compile(r"\bg\s*=?\s*(\d+)\b", _FLAGS),
 )
 _SEQ = (
     re.compile(
         r"\b(?:seq(?:uence)?[\s_-]*len(?:gth)?|context(?:[\s_-]*length)?|prompt(?:[\s_-]*length)?)"
-        r"\s*(?:of|=|:|is)?\s*(\d+)\s*(k)?\b",
+        rf"\s*(?:of|=|:|is)?\s*{SIGNED_INT}\s*(k)?\b",
         _FLAGS,
     ),
     re.compile(r"\b(\d+)\s*(k)?[\s-]*tokens?\b", _FLAGS),
@@ -123,7 +123,7 @@ def _perf_args(text: str) -> dict[str, Any]:
         args["seq_len"] = 1
     seq = first_match(text, *_SEQ)
     if seq:
-        args["seq_len"] = int(seq[1]) * (1024 if seq[2] else 1)
+        args["seq_len"] = to_int(seq[1]) * (1024 if seq[2] else 1)
     put_int(args, "batch", text, BATCH)
     put_int(args, "group_size", text, *_GROUP)
     return args

@@ -146,3 +146,8 @@ def test_a_comparison_runs_every_method(settings_none: Settings, data: None) -> 
 def test_a_comparison_too_large_for_one_request_says_so(settings_none: Settings) -> None:
     turn = ChipCrew(settings_none).ask("compare ilt, diffopc and mbopc on M1_test1 over 5 seeds")
     assert turn.result is None and "15 runs" in turn.answer and "Nothing was run" in turn.answer
+
+
+def test_a_complete_new_request_after_a_failed_call_is_not_read_as_its_correction() -> None:
+    asked, new = _session("opc_engineer", ["run DiffOPC for 30 iterations", "simulate M1_test3"])
+    assert (new.tool, new.args) == ("opc_simulate", {"clip": "M1_test3"})
