@@ -72,7 +72,8 @@ _TOPIC = re.compile(
     r"\bwhere\s+in\s+the\s+(?:docs?|documentation)\s+is\s+(.+?)\s+(?:described|documented|explained|covered|mentioned)\b",
     _I,
 )
-_TOPIC_TAIL = re.compile(r"[?.!]*\s*(?:list|show|give)\b.*$|\s*(?:in|from)\s+the\s+(?:docs?|documentation)\s*$|[?.!]+$", _I)
+_TOPIC_TAIL = re.compile(r"[?!;]\s.*$|\.\s+\D.*$|\s*(?:in|from)\s+the\s+(?:docs?|documentation)\s*$|[?.!]+$", _I)
+"""What follows the topic: the rest after its sentence ends ("set_clock_latency? just list them"), "in the docs"."""
 _QUERY_NOISE = re.compile(
     r"\b(?:the\s+)?top[\s-]*\d{1,2}\s*(?:sections|chunks|results|hits|sources)?\s*(?:about|on|for|mentioning)?\s*|"
     r"\s*\b(?:with|using|via|by)\s+(?:the\s+)?(?:dense|bm25|hybrid)(?:\s+(?:retrieval|retriever|search))?\b",

@@ -97,7 +97,7 @@ _VIA_INDEX = re.compile(
     _F,
 )
 _POSITION = re.compile(
-    r"[\s,]*(?:(?:via|contact|clip|tile|cell|pattern)s?\s+)*(?:(?:located|placed|sitting)\s+)?(?:at\s+)?"
+    r"[\s,]*(?:(?:via|contact|clip|tile|cell|pattern)s?\s+)*(?:(?:located|placed|sitting)\s+)?(?:(?:at|@)\s*)?"
     r"(?:(?:position|pos\.?|coordinates?|offset)\s+)?\(?\s*(?:x\s*=?\s*)?(\d+)\s*(?:,|/|_|\s)\s*(?:y\s*=?\s*)?(\d+)\s*\)?",
     _F,
 )
@@ -108,7 +108,7 @@ _RECIPE = re.compile(r"\brecipes?\b|\bopc\s+deck\b|\brule\s+(?:deck|script)\b", 
 _METAL_NAME = re.compile(r"\bmetal:[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
 _BUDGET = counted(r"runs?|trials?|attempts?|tries|evaluations?|budget", qualifier=r"solver|search")
 _SEARCHERS = (("ppo", re.compile(r"\bppo\b|\bpolicy\s+gradient", _F)),
-              ("random", re.compile(r"\brandom\s+search\b|\brandomly\b", _F)),
+              ("random", re.compile(r"\brandom(?:ly)?\b", _F)),
               ("bandit", re.compile(r"\bbandit\b", _F)))
 _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
 
@@ -178,9 +178,9 @@ def _plan_recipe(text: str) -> ToolCall:
     if tests:
         args["apply_to"] = list(dict.fromkeys(tests))
     put_int(args, "budget", text, _BUDGET)
-    method = next((name for name, pattern in _SEARCHERS if pattern.search(text)), None)
-    if method:
-        args["method"] = method
+    searchers = mentions(text, _SEARCHERS)  # the first one said
+    if searchers:
+        args["method"] = searchers[0]
     put_int(args, "seed", text, SEED)
     common = _common(text)
     if "device" in common:
