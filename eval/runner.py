@@ -79,7 +79,10 @@ def _routing_case(case: dict[str, Any]) -> dict[str, Any]:
 
 def _scored_call(spec: Any, call: Any, want: dict[str, Any]) -> dict[str, Any]:
     """One planned call against the expected tool, arguments (swept lists included) and validity."""
+    from pydantic import ValidationError
+
     from graphs.conversation import missing_fields
+    from tools.common import ChipCrewError
 
     scores = tool_call_scores(want["tool"], want["args"], call.tool, call.stated(), want["tolerance"])
     valid = True
@@ -88,7 +91,7 @@ def _scored_call(spec: Any, call: Any, want: dict[str, Any]) -> dict[str, Any]:
         valid = not missing_fields(model, call.args)
         for args in call.runs():
             model.model_validate(args)
-    except Exception:
+    except (ValidationError, ChipCrewError):  # an invalid value, or a tool the agent does not have
         valid = False
     ok = scores["call_ok"] and valid == want.get("valid", True)
     out = {"tool": call.tool, "args": call.args, "valid": valid, "expected_valid": want.get("valid", True), **scores}

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agents import AgentSpec, ToolCall
+from tools.common import ChipCrewError
 
 __all__ = (
     "SUBJECTS",
@@ -48,15 +49,15 @@ _REPEAT = re.compile(
     r"with|for|at|on|as\s+before))\b|^\s*(?:and|but|now|ok(?:ay)?|then|also)?,?\s*(?:what|how)\s+about\b|"
     r"^\s*(?:and|but|now|then|also|ok(?:ay)?)\s*,?\s*(?:with|for|on|at|in|using|over|across)\b|^\s*(?:with|using|over|at|on|for)\b|"
     r"^\s*(?:and|plus)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _REFERENCE = re.compile(
     r"\b(?:it|its|them|those|these|same|again)\b|\b(?:that|this)\s+(?:one|clip|via|contact|mask|model|circuit|ota|"
     r"layout|graph|design|run|folder|result|tile|amplifier|network)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _FOLDER_REF = re.compile(
-    r"\b(?:that|this|the\s+same|the\s+last|the\s+previous)\s+(?:run\s+|output\s+)?(?:folder|directory|dir)\b", re.I
+    r"\b(?:that|this|the\s+same|the\s+last|the\s+previous)\s+(?:run\s+|output\s+)?(?:folder|directory|dir)\b", re.IGNORECASE
 )
 _CONTEXT_DEPTH = 4
 """Requests of a chain of follow-ups remembered together (the newest first)."""
@@ -98,7 +99,7 @@ def missing_fields(model: type[BaseModel], args: dict[str, Any]) -> list[str]:
 def _fields(spec: AgentSpec, tool: str) -> set[str]:
     try:
         return set(spec.tool(tool).args_model.model_fields)
-    except Exception:  # an unknown tool (an LLM's invention) has no fields to carry
+    except ChipCrewError:  # an unknown tool (an LLM's invention) has no fields to carry
         return set()
 
 
@@ -107,7 +108,7 @@ def _validates(spec: AgentSpec, call: ToolCall) -> bool:
         model = spec.tool(call.tool).args_model
         for args in call.runs():
             model.model_validate(args)
-    except (ValidationError, Exception):
+    except (ValidationError, ChipCrewError):
         return False
     return True
 
@@ -118,7 +119,7 @@ def _stands_alone(spec: AgentSpec, call: ToolCall, plan: Callable[[str], ToolCal
     tool, "simulate M1_test3" does not)."""
     try:
         model = spec.tool(call.tool).args_model
-    except Exception:
+    except ChipCrewError:
         return False
     required = [name for name, field in model.model_fields.items() if field.is_required()]
     if not required or not _validates(spec, call):

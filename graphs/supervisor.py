@@ -22,7 +22,13 @@ from chipcrew.settings import Settings
 from prompts import load_prompt
 from tools.common import ChipCrewError, use_context
 
-from .conversation import empty_memory, missing_fields, plan_turn, remember, route_followup
+from .conversation import (
+    empty_memory,
+    missing_fields,
+    plan_turn,
+    remember,
+    route_followup,
+)
 from .router import Router
 from .state import CrewState
 

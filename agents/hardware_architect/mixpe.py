@@ -13,7 +13,15 @@ import re
 from typing import Any
 
 from agents.base import ToolCall, ToolSpec
-from agents.parsing import BATCH, SEED, SIGNED_INT, artifact_lines, first_match, put_int, to_int
+from agents.parsing import (
+    BATCH,
+    SEED,
+    SIGNED_INT,
+    artifact_lines,
+    first_match,
+    put_int,
+    to_int,
+)
 from tools.mixpe.gemm import MixPEGemmArgs, MixPEGemmResult, run_mixpe_gemm
 from tools.mixpe.perf import MixPEPerfArgs, MixPEPerfResult, run_mixpe_perf
 from tools.mixpe.transformer_shapes import find_model

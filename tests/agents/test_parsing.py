@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from agents.base import ToolCall
 from agents.parsing import (
     BATCH,
+    LENGTH,
     NUMBER,
     SEED,
     artifact_lines,
@@ -18,7 +19,6 @@ from agents.parsing import (
     file_pattern,
     first_int,
     length_nm,
-    LENGTH,
     mentions,
     ms,
     num,

@@ -6,11 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from agents import ToolCall, get_agent
 from chipcrew.app import ChipCrew
 from chipcrew.settings import Settings
-from graphs.conversation import empty_memory, is_repeat, plan_turn, remember, route_followup
+from graphs.conversation import (
+    empty_memory,
+    is_repeat,
+    plan_turn,
+    remember,
+    route_followup,
+)
 from tools.common import DataNotFoundError, shared_data_dir
 
 
@@ -33,7 +40,7 @@ def _session(agent: str, requests: list[str]) -> list[ToolCall]:
         try:
             model.model_validate(call.args)
             failed = False
-        except Exception:
+        except ValidationError:
             failed = True
         memory = remember(memory, agent, context, call, None, failed)
         calls.append(call)
@@ -149,5 +156,5 @@ def test_a_comparison_too_large_for_one_request_says_so(settings_none: Settings)
 
 
 def test_a_complete_new_request_after_a_failed_call_is_not_read_as_its_correction() -> None:
-    asked, new = _session("opc_engineer", ["run DiffOPC for 30 iterations", "simulate M1_test3"])
+    _, new = _session("opc_engineer", ["run DiffOPC for 30 iterations", "simulate M1_test3"])
     assert (new.tool, new.args) == ("opc_simulate", {"clip": "M1_test3"})
