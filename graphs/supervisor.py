@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
@@ -40,7 +41,6 @@ __all__ = (
     "route_in_session",
     "NO_SPECIALIST",
     "MAX_SWEEP_RUNS",
-    "format_validation_error",
     "ask_for_missing",
 )
 
@@ -58,16 +58,6 @@ class Runtime:
     llm: LLMClient
 
 
-def format_validation_error(exc: ValidationError) -> str:
-    """pydantic's errors as ``field: message (got value)`` lines."""
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
-        got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-        lines.append(f"{loc}: {err['msg']}{got}")
-    return f"invalid arguments for {exc.title}:\n  " + "\n  ".join(lines)
-
-
 def _accepted(tool: ToolSpec, field: str) -> str:
     """The values ``field`` accepts, in words: the tool's own list, the Literal's values or the numeric bounds."""
     if tool.choices is not None and (listed := tool.choices(field)):
@@ -75,7 +65,7 @@ def _accepted(tool: ToolSpec, field: str) -> str:
     info = tool.args_model.model_fields.get(field)
     if info is None:
         return ""
-    literal = [a for a in _literal_values(info.annotation)]
+    literal = _literal_values(info.annotation)
     if literal:
         return ", ".join(str(v) for v in literal)
     kinds = ("Ge", "Gt", "Le", "Lt")
@@ -85,11 +75,10 @@ def _accepted(tool: ToolSpec, field: str) -> str:
 
 
 def _literal_values(annotation: Any) -> list[Any]:
-    from typing import Literal, Union, get_args, get_origin
-
+    """The values of a ``Literal`` annotation, also inside ``X | None``."""
     if get_origin(annotation) is Literal:
         return list(get_args(annotation))
-    if get_origin(annotation) in (Union, getattr(__import__("types"), "UnionType", Union)):
+    if get_origin(annotation) in (Union, UnionType):
         return [v for arg in get_args(annotation) for v in _literal_values(arg)]
     return []
 
