@@ -19,4 +19,6 @@ eval-gate: setup
 	.venv/bin/chipcrew eval run --suite routing --split heldout --out .eval/routing \
 		--fail-under routing.accuracy=0.95 --fail-under routing.abstention_recall=0.95
 	.venv/bin/chipcrew eval run --suite tools --out .eval/tools \
-		--fail-under tools.tool_accuracy=0.95 --fail-under tools.arg_accuracy=0.9
+		--fail-under tools.tool_accuracy=0.96 --fail-under tools.arg_accuracy=0.95
+	.venv/bin/chipcrew eval run --suite conversations --out .eval/conversations \
+		--fail-under conversations.fully_right=0.9

@@ -21,7 +21,20 @@ import re
 from typing import Any
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from agents.parsing import NUMBER, SEED, artifact_lines, counted, first_int, num, render_by_type, to_float
+from agents.parsing import (
+    COUNT,
+    NUMBER,
+    SEED,
+    artifact_lines,
+    counted,
+    first_int,
+    mentions,
+    num,
+    render_by_type,
+    seed_list,
+    to_float,
+    to_int,
+)
 from chipcrew.llm.adapters import llana_prompts, prompt_fn
 from chipcrew.llm.base import LLMClient
 from tools.analog.circuits import CIRCUIT_KNOBS
@@ -47,7 +60,7 @@ _SIMULATE = re.compile(
     _F,
 )
 _PLACE = re.compile(
-    r"\bplaced?\b|\bplacement\b|\bplacer\b|\bgds\b|\bfloorplan\b|\bpng\b|\bhpwl\b|\bwire\s*length\b|\barea\b|"
+    r"\bplaced?\b|\bplacement\b|\bplacer\b|\blay(?:s|ing)?\s+out\b|\bgds\b|\bfloorplan\b|\bpng\b|\bhpwl\b|\bwire\s*length\b|\barea\b|"
     r"\bmismatch\b|\bgradient\b",
     _F,
 )
@@ -65,13 +78,18 @@ _METHODS = (
 )
 _SCHEMATIC = re.compile(r"\bschematic\b|\bpre[\s-]*layout\b|\bideal\s+(?:netlist|circuit)\b|\bwithout\s+(?:the\s+)?layout\b", _F)
 _POST = re.compile(r"\bpost[\s-]*layout\b", _F)
+_SYM = re.compile(r"\bwith\s+(?:mirror\s+|full\s+)?symmetry\b|\bsymmetric(?:al)?\s+placement\b|\bsymmetry\s+on\b", _F)
 _NO_SYM = re.compile(r"\b(?:no|without)\s+symmetr\w*|\basymmetric(?:al)?\b|\bsymmetry\s+off\b", _F)
 _CC = re.compile(r"\bcommon[\s-]*centroid\b", _F)
 _DEVICE = re.compile(r"\b(M\d+)\b", _F)
-_PLACEMENT_SEED = re.compile(r"\bplacement\s+seed\s*(?:of|=|:|is)?\s*(\d+)", _F)
-_INIT = re.compile(r"\b(\d+)\s*(?:initial|init|warm[\s-]*start)\b", _F)
-_TOTAL = counted(r"evaluations|evals|simulations|budget")
-_STEPS = counted(r"trials|iterations|steps", qualifier="bo")
+_PLACEMENT_SEED = re.compile(rf"\bplacement\s+seed\s*(?:of|=|:|is)?\s*{COUNT}", _F)
+_INIT = re.compile(rf"{COUNT}\s*(?:initial|init|warm[\s-]*start)\b", _F)
+_TOTAL = counted(r"evaluations|evals|simulations|budget|samples|tries|attempts|layouts")
+_STEPS = counted(r"trials|iterations|steps|rounds", qualifier="bo")
+_UNIFORM = re.compile(
+    rf"\b(?:every|all|each|uniform|the\s+same)\b[^.?!\d]{{0,25}}?\bweight(?:s|ed)?\b[^.?!\d]{{0,12}}?{NUMBER}", _F
+)
+_METHOD_NAMES = tuple((name, re.compile(rf"\b{name}\b", _F)) for name, _ in _METHODS)
 _AREA = re.compile(rf"\barea\s*weight\s*(?:of|=|:|to|is)?\s*{NUMBER}", _F)
 _BOUNDS = re.compile(rf"\bweights?\s+(?:between|from|in|within)\s*\[?\s*{NUMBER}\s*(?:and|to|-|,)\s*{NUMBER}", _F)
 _ALPHA = re.compile(rf"\balpha\s*(?:of|=|:|is)?\s*(-?{NUMBER})", _F)
@@ -80,11 +98,19 @@ _BOTH = re.compile(r"\bcmrr\b[^.?!]*\boffset\b|\boffset\b[^.?!]*\bcmrr\b", _F)
 
 def plan(request: str) -> ToolCall:
     """``analog_optimize`` for optimisation requests, ``analog_simulate`` for performance questions, else place."""
-    if _OPTIMIZE.search(request):
-        return ToolCall(tool="analog_optimize", args=_optimize_args(request))
+    if _OPTIMIZE.search(request) or len(_methods(request)) > 1:  # "sobol against llana" compares optimisers
+        args, sweep = _optimize_args(request)
+        return ToolCall(tool="analog_optimize", args=args, sweep=sweep)
     if _SIMULATE.search(request) or not _PLACE.search(request):
         return ToolCall(tool="analog_simulate", args=_simulate_args(request))
     return ToolCall(tool="analog_place", args=_place_args(request))
+
+
+def _methods(text: str) -> list[str]:
+    """Optimisers named, in order: by their phrase ("trust region") or, as in a list ("gp_ei, turbo and random"),
+    by their name."""
+    named = mentions(text, (*_METHODS, *_METHOD_NAMES))
+    return [m for m in named if not (m == "llana" and "llana_constraint" in named)]
 
 
 def _circuit(text: str) -> str | None:
@@ -98,12 +124,13 @@ def _layout_args(text: str) -> dict[str, Any]:
         args["circuit"] = circuit
     found = _PLACEMENT_SEED.search(text)
     if found:
-        args["placement_seed"] = int(found[1])
+        args["placement_seed"] = to_int(found[1])
     found = _AREA.search(text)
     if found:
         args["area_weight"] = to_float(found[1])
-    if _NO_SYM.search(text):
-        args["symmetric"] = False
+    symmetry = mentions(text, ((False, _NO_SYM), (True, _SYM)))  # the first one said
+    if symmetry:
+        args["symmetric"] = symmetry[0]
     if _CC.search(text):
         devices = [d.upper() for d in _DEVICE.findall(text)]
         default = "M1" if circuit == "OTA_5T" else "M40"  # the input pair
@@ -114,6 +141,9 @@ def _layout_args(text: str) -> dict[str, Any]:
 def _net_weights(text: str, circuit: str) -> dict[str, float]:
     """``{knob: weight}`` from phrasings like "weight of net VO1M/VO1P: 2.5", "VS=3", "weight 2 on TAIL1"."""
     out: dict[str, float] = {}
+    uniform = _UNIFORM.search(text)
+    if uniform:  # "every net weight set to 3", "a uniform net weight of 2", "all nets weighted 1.5"
+        out = {"/".join(nets): to_float(uniform[1]) for nets in CIRCUIT_KNOBS[circuit]}
     for nets in CIRCUIT_KNOBS[circuit]:
         knob = "/".join(nets)
         for net in nets:
@@ -152,7 +182,7 @@ def _place_args(text: str) -> dict[str, Any]:
     return args
 
 
-def _optimize_args(text: str) -> dict[str, Any]:
+def _optimize_args(text: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     args = _layout_args(text)
     cleaned = _PLACEMENT_SEED.sub(" ", text)
     mentions_offset, mentions_cmrr = re.search(r"\boffset\b", text, _F), re.search(r"\bcmrr\b|\brejection\b", text, _F)
@@ -162,26 +192,34 @@ def _optimize_args(text: str) -> dict[str, Any]:
         args["objective"] = "offset"
     elif mentions_cmrr:
         args["objective"] = "cmrr"
-    method = next((name for name, pattern in _METHODS if pattern.search(text)), None)
-    if method:
-        args["method"] = method
+    sweep: dict[str, list[Any]] = {}
+    methods = _methods(text)
+    if len(methods) > 1:
+        sweep["method"] = methods
+    elif methods:
+        args["method"] = methods[0]
     init, total, steps = first_int(text, _INIT), first_int(text, _TOTAL), first_int(text, _STEPS)
     if init is not None:
         args["n_init"] = init
     if total is not None:
         args["budget"] = total
     elif steps is not None:
-        args["budget"] = steps + (init if init is not None else 5)  # "5 initial points and 20 trials" = 25
-    seed = first_int(cleaned, SEED)
-    if seed is not None:
-        args["seed"] = seed
+        # "20 trials" is the budget the user states; "5 initial points and 20 trials" adds the initial design
+        args["budget"] = steps + (init if init is not None else 0)
+    seeds = seed_list(cleaned)
+    if seeds:
+        sweep["seed"] = seeds
+    else:
+        seed = first_int(cleaned, SEED)
+        if seed is not None:
+            args["seed"] = seed
     found = _BOUNDS.search(text)
     if found:
         args["weight_min"], args["weight_max"] = sorted((to_float(found[1]), to_float(found[2])))
     found = _ALPHA.search(text)
     if found:
         args["llana_alpha"] = to_float(found[1])
-    return args
+    return args, sweep
 
 
 def run_optimize(

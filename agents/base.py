@@ -27,6 +27,8 @@ class ToolSpec:
     run: Callable[..., BaseModel]
     wants_llm: bool = False
     """``run`` also takes ``llm=`` (the configured client, or None), e.g. LLANA's LLM-in-the-loop optimiser."""
+    choices: Callable[[str], list[str]] | None = None
+    """The accepted values of a free-form field (e.g. the clip names), for asking the user when one is missing."""
 
     def invoke(
         self, args: dict[str, Any], progress: ProgressFn | None = None, llm: Any = None, ctx: RunContext | None = None
@@ -41,10 +43,27 @@ class ToolSpec:
 
 
 class ToolCall(BaseModel):
-    """A typed tool call, the same whether a planner or an LLM produced it."""
+    """A typed tool call, the same whether a planner or an LLM produced it.
+
+    ``sweep`` asks for a comparison: the tool runs once per combination of the listed values (``{"method":
+    ["ilt", "diffopc"], "seed": [0, 1]}`` is four runs), each merged into ``args``; a request that compares methods
+    or seeds gets every run it names, never silently one.
+    """
 
     tool: str
     args: dict[str, Any] = {}
+    sweep: dict[str, list[Any]] = {}
+
+    def runs(self) -> list[dict[str, Any]]:
+        """The argument sets to run: ``args`` alone, or one per combination of the ``sweep`` values."""
+        combos: list[dict[str, Any]] = [dict(self.args)]
+        for name, values in self.sweep.items():
+            combos = [combo | {name: value} for combo in combos for value in values]
+        return combos
+
+    def stated(self) -> dict[str, Any]:
+        """Arguments and swept lists together: what the request asked for, as the eval scores it."""
+        return {**self.args, **self.sweep}
 
 
 Planner = Callable[[str], ToolCall]

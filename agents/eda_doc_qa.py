@@ -42,12 +42,16 @@ _INGEST = re.compile(r"\b(?:ingest|index|re-?index|add|load|import)\b", _I)
 _FOLDER_WORD = re.compile(r"\b(?:folder|directory|dir|docs?|documentation|markdown|files?)\b", _I)
 _STATS = re.compile(
     r"\b(?:index|docqa)\s+(?:stats|statistics|status|info)\b|\bwhat(?:'s| is)\s+(?:in\s+the\s+index|indexed)\b|"
-    r"\bhow\s+many\s+(?:chunks|sections|pieces|documents|docs)\b|\b(?:show|list)\s+(?:the\s+)?(?:indexes|indices|corpora)\b",
+    r"\bhow\s+many\s+(?:chunks|sections|pieces|documents|docs)\b|\bhow\s+(?:big|large)\s+is\s+the\s+(?:\w+\s+)?index\b|\b(?:show|list)\s+(?:the\s+)?(?:indexes|indices|corpora)\b",
     _I,
 )
+_UNITS = r"(?:sections?|pages?|passages?|chunks?|entries|excerpts?|paragraphs?|parts|places|hits|results|sources|matches)"
 _SEARCH = re.compile(
-    r"^\s*(?:search|find|look\s+up|retrieve|list)\b|\b(?:which|what)\s+(?:sections?|pages?|docs?|chunks?)\s+"
-    r"(?:mention|cover|describe|talk|discuss|document)|\btop[\s-]*\d+\s+(?:sections|chunks|results|hits|sources)\b",
+    r"^\s*(?:search|find|look\s+up|retrieve|list)\b|\b(?:which|what)\s+(?:doc(?:umentation)?\s+)?(?:sections?|pages?|docs?|chunks?|"
+    r"passages?)\s+(?:mention|cover|describe|talk|discuss|document|contain|refer)|\btop[\s-]*\d+\s+" + _UNITS + r"\b|"
+    r"\b(?:list|show|give|get|pull\s+up|return|fetch|need|want|find|point\s+me\s+to)\b[^?.]{0,30}?\b(?:\d{1,2}\s+)?"
+    r"(?:(?:doc|docs|documentation|matching|relevant|related)\s+){0,2}" + _UNITS + r"\b|"
+    r"\b(?:list|show)\s+(?:me\s+)?(?:the\s+)?(?:matching\s+)?" + _UNITS + r"\b",
     _I,
 )
 _SEARCH_LEAD = re.compile(
@@ -55,12 +59,30 @@ _SEARCH_LEAD = re.compile(
     r"(?:(?:openroad|ord-qa|orfs)\s+)?(?:docs?|documentation|sections?|chunks?)?\s*(?:for|about|on|mentioning|that\s+mention)?\s*",
     _I,
 )
+_ABOUT = (
+    r"(?:mention\w*|cover\w*|about|on|for|of|describ\w*|talk(?:s|ing)?\s+about|discuss\w*|refer\w*(?:\s+to)?|"
+    r"related\s+to|relating\s+to|matching|contain\w*|explain\w*|regarding|concerning|dealing\s+with|document\w*)"
+)
+_DOCS_OF = re.compile(
+    r"^(?:the\s+|my\s+)?(?:[\w-]+\s+)?(?:docs?|documentation|manual|guide|index)\s+(?:that\s+|which\s+)?" + _ABOUT + r"\s+", _I
+)
+"""A topic phrase that still starts with the corpus ("the OpenROAD docs about antenna repair")."""
+_TOPIC = re.compile(
+    r"\b" + _UNITS + r"\s+(?:that\s+|which\s+)?" + _ABOUT + r"\s+(.+)$|"
+    r"\bwhere\s+in\s+the\s+(?:docs?|documentation)\s+is\s+(.+?)\s+(?:described|documented|explained|covered|mentioned)\b",
+    _I,
+)
+_TOPIC_TAIL = re.compile(r"[?!;]\s.*$|\.\s+\D.*$|\s*(?:in|from)\s+the\s+(?:docs?|documentation)\s*$|[?.!]+$", _I)
+"""What follows the topic: the rest after its sentence ends ("set_clock_latency? just list them"), "in the docs"."""
 _QUERY_NOISE = re.compile(
     r"\b(?:the\s+)?top[\s-]*\d{1,2}\s*(?:sections|chunks|results|hits|sources)?\s*(?:about|on|for|mentioning)?\s*|"
     r"\s*\b(?:with|using|via|by)\s+(?:the\s+)?(?:dense|bm25|hybrid)(?:\s+(?:retrieval|retriever|search))?\b",
     _I,
 )
-_TOP = re.compile(r"\btop[\s-]*(\d{1,2})\b|\b(\d{1,2})\s+(?:sections|chunks|results|hits|sources)\b", _I)
+_TOP = re.compile(
+    r"\btop[\s-]*(\d{1,2})\b|\b(\d{1,2})\s+(?:(?:most|more|best|top|doc|docs|documentation|matching|relevant|related)\s+){0,3}"
+    + _UNITS + r"\b", _I
+)
 _RETRIEVER = re.compile(r"\b(dense|bm25|hybrid)\b", _I)
 _ORDQA = re.compile(r"\bord[\s-]?qa\b", _I)
 _NAMED_CORPUS = re.compile(r"\bin\s+(?:the\s+|my\s+)?([a-z0-9][a-z0-9_-]*)\s+(?:docs|documentation|corpus)\b", _I)
@@ -81,8 +103,12 @@ def plan(request: str) -> ToolCall:
     if _STATS.search(text):
         return ToolCall(tool="docqa_stats", args={})
     common = _common_args(text)
-    if _SEARCH.search(text):
-        query = _QUERY_NOISE.sub(" ", _SEARCH_LEAD.sub("", text)).strip(" ?.") or text
+    if _SEARCH.search(text) or _TOPIC.search(text) and re.search(r"\b(?:list|show|which|where)\b", text, _I):
+        topic = _TOPIC.search(text)
+        lead = _SEARCH_LEAD.sub("", text) if _SEARCH_LEAD.match(text) and _SEARCH_LEAD.match(text).end() else None
+        phrase = lead if lead and not topic else (topic.group(1) or topic.group(2) if topic else text)
+        phrase = _DOCS_OF.sub("", phrase)
+        query = _QUERY_NOISE.sub(" ", _TOPIC_TAIL.sub("", phrase)).strip(" ?.,") or text
         args = {"query": query, **common}
         top = _TOP.search(text)
         if top:

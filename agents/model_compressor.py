@@ -21,7 +21,20 @@ import re
 from typing import Any
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
-from agents.parsing import SEED, counted, device, num, put_int, render_by_type, rooted_paths
+from agents.parsing import (
+    COUNT,
+    SEED,
+    SIGNED_INT,
+    counted,
+    device,
+    mentions,
+    num,
+    put_int,
+    render_by_type,
+    rooted_paths,
+    seed_list,
+    to_int,
+)
 from tools.compress.blocks_tool import (
     PruneBlocksArgs,
     PruneBlocksResult,
@@ -69,31 +82,45 @@ _WORD_FRACTION = {
     "one fifth": 0.2,
     "a tenth": 0.1,
 }
-_BLOCK_COUNT = re.compile(rf"\b(\d+)\s+(?:of\s+(?:the|its)\s+\d+\s+)?(?:transformer\s+|decoder\s+)?{_BLOCK_WORD}\b", _I)
-_BUDGET = re.compile(r"\b(\d+)\s*(?:/\s*576\s*)?(?:visual\s+|vision\s+|image\s+)?tokens?\b", _I)
+_BLOCK_COUNT = re.compile(rf"{COUNT}\s+(?:of\s+(?:the|its)\s+\d+\s+)?(?:transformer\s+|decoder\s+)?{_BLOCK_WORD}\b", _I)
+_BUDGET = re.compile(rf"{COUNT}\s*(?:/\s*576\s*)?(?:visual\s+|vision\s+|image\s+)?tokens?\b", _I)
 _BUDGET_LIST = re.compile(
     r"\b(\d+)(?:\s*,\s*(\d+))?(?:\s*,?\s*(?:and|or)\s*(\d+))?\s*(?:visual\s+|vision\s+)?tokens\b", _I
 )
-_LAYER = re.compile(r"\b(?:at|after|in)\s+(?:layer|block)\s+(\d+)\b", _I)
+_LAYER = re.compile(rf"\b(?:at|after|in)\s+(?:layer|block)\s+{SIGNED_INT}\b", _I)
 _EVAL_TOKENS = re.compile(r"\b(\d+)\s*(k)?\s+(?:held[\s-]*out\s+)?tokens\b", _I)
 _EPOCHS = counted(r"epochs?", qualifier="training")
 
 
 def plan(request: str) -> ToolCall:
-    """Pick the tool from the request's intent and fill only the arguments it states."""
+    """Pick the tool from the request's intent and fill only the arguments it states; several seeds ("seeds 1 and
+    2", "over 3 seeds") run once each."""
+    call = _plan(request)
+    seeds = seed_list(request)
+    if seeds:
+        return call.model_copy(update={"sweep": {**call.sweep, "seed": seeds}})
+    return call
+
+
+def _plan(request: str) -> ToolCall:
     text = request
     if _TOKENS_INTENT.search(text):
         return ToolCall(tool="compress_tokens", args=_token_args(text))
     if _STRUCTURED_INTENT.search(text) and not re.search(r"fuse\s*gpt|short\s*gpt", text, _I):
-        return ToolCall(tool="prune_structured", args=_structured_args(text))
+        args = _structured_args(text)
+        compared = _compared(text, _STRUCTURED_METHODS)
+        if compared:
+            args.pop("method", None)
+            return ToolCall(tool="prune_structured", args=args, sweep={"method": compared})
+        return ToolCall(tool="prune_structured", args=args)
     prune = _PRUNE_WORD.search(text) is not None
     if _BLOCKS_INTENT.search(text) and (prune or re.search(r"fuse\s*gpt", text, _I)) and not _only_scoring(text):
-        return ToolCall(tool="prune_blocks", args=_block_args(text))
+        return _block_call(text)
     if _SCORE_INTENT.search(text) and _BLOCKS_INTENT.search(text):
         return ToolCall(tool="score_blocks", args=_score_args(text))
     if _EVAL_INTENT.search(text) and not prune:
         return ToolCall(tool="evaluate_model", args=_eval_args(text))
-    return ToolCall(tool="prune_blocks", args=_block_args(text))
+    return _block_call(text)
 
 
 def _only_scoring(text: str) -> bool:
@@ -127,6 +154,29 @@ def _fraction(text: str) -> float | None:
     return float(frac[1]) if frac else None
 
 
+_BLOCK_METHODS = (
+    ("shortgpt", re.compile(r"short\s*gpt|block\s+influence|layer\s+similarity|\bbi\b", _I)),
+    ("mi", re.compile(r"(?:plain|naive)\s+(?:mi\b|macro|removal)|\bmi\s+removal|without\s+fus|no\s+fusion", _I)),
+    ("fusegpt", re.compile(r"fuse\s*gpt", _I)),
+)
+_STRUCTURED_METHODS = (("taylor", re.compile(r"taylor|llm[\s-]*pruner", _I)), ("moreau", re.compile(r"moreau", _I)))
+
+
+def _compared(text: str, methods: tuple[tuple[str, re.Pattern[str]], ...]) -> list[str] | None:
+    """The methods a comparison names ("compare FuseGPT and ShortGPT", "taylor versus moreau"), when two or more."""
+    named = mentions(text, methods)
+    return named if len(named) > 1 else None
+
+
+def _block_call(text: str) -> ToolCall:
+    args = _block_args(text)
+    compared = _compared(text, _BLOCK_METHODS)
+    if compared:
+        args.pop("method", None)
+        return ToolCall(tool="prune_blocks", args=args, sweep={"method": compared})
+    return ToolCall(tool="prune_blocks", args=args)
+
+
 def _block_args(text: str) -> dict[str, Any]:
     args = _common(text)
     if re.search(r"short\s*gpt|block\s+influence|layer\s+similarity|\bbi\b", text, _I):
@@ -142,7 +192,7 @@ def _block_args(text: str) -> dict[str, Any]:
     if fraction is not None:
         args["fraction"] = fraction
     elif count:
-        args["blocks"] = int(count[1])
+        args["blocks"] = to_int(count[1])
     return args
 
 
@@ -195,10 +245,10 @@ def _token_args(text: str) -> dict[str, Any]:
     else:
         budget = _BUDGET.search(text)
         if budget:
-            args["budgets"] = [int(budget[1])]
+            args["budgets"] = [to_int(budget[1])]
     layer = _LAYER.search(text)
     if layer:
-        args["layer"] = int(layer[1])
+        args["layer"] = to_int(layer[1])
     put_int(args, "epochs", text, _EPOCHS)
     return args
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from agents.base import AgentSpec, ToolCall, ToolSpec
 from agents.parsing import (
+    LENGTH,
     SEED,
     artifact_lines,
     counted,
@@ -28,9 +29,12 @@ from agents.parsing import (
     file_pattern,
     first_int,
     first_match,
+    length_nm,
+    mentions,
     out_dir,
     put_int,
     render_by_type,
+    seed_list,
 )
 from chipcrew.llm.adapters import recipe_summary_llm
 from chipcrew.llm.base import LLMClient
@@ -61,10 +65,12 @@ _METHODS = (
     ("diffopc", re.compile(r"diff[\s-]?opc|differentiable|edge[\s-]based|gradient[\s-]based\s+edge", _F)),
 )
 _ITERATIONS = counted(r"iterations?|iters?|steps?|epochs?|rounds?")
-_SEGMENT = (
-    re.compile(r"\b(\d+)\s*-?\s*nm\s+(?:segments?|fragments?|fragmentation)\b", _F),
-    re.compile(r"\bseg(?:ment)?(?:[\s_-]*length)?\s*(?:of|=|:|is)?\s*(\d+)\s*(?:nm)?\b", _F),
+_FRAGMENT = r"(?:segments?|fragments?|fragmentation|seg(?:ment)?[\s_-]*length)"
+_SEGMENT_LENGTH = (
+    re.compile(rf"{LENGTH}\s+(?:long\s+)?{_FRAGMENT}\b", _F),
+    re.compile(rf"\b{_FRAGMENT}\s*(?:of|=|:|is|at)?\s*{LENGTH}", _F),
 )
+_SEGMENT = (re.compile(r"\bseg(?:ment)?(?:[\s_-]*length)?\s*(?:of|=|:|is)?\s*(-?\d+)\s*(?:nm)?\b", _F),)
 _INCLUSIVE = re.compile(r"\binclusive\b|\bcv2\b|fillpoly|openilt[\s-]+(?:raster|convention)", _F)
 _EXACT = re.compile(r"\bexact\s+raster|\braster\s*(?:=|:)?\s*exact\b|\bexact\s+convention", _F)
 _LIST = re.compile(r"\b(?:list|which|what|show|available|how\s+many)\b.*\bclips?\b|\bclips?\b.*\b(?:available|are\s+there)\b", _F)
@@ -77,8 +83,8 @@ _OPTIMIZE = re.compile(
 _SIMULATE = re.compile(r"\b(?:simulat\w*|print\w*|aerial|image|litho(?:graphy)?\s+sim\w*)\b", _F)
 _CORNERS = (
     ("all", re.compile(r"\ball\s+(?:three\s+)?corners|\bpv[\s-]*band|process\s+(?:window|variation|corners)|\bthree\s+corners", _F)),
-    ("min", re.compile(r"\bmin(?:imum)?\s+corner|\bdefocus|\blow\s+dose|dose\s+0\.98", _F)),
-    ("max", re.compile(r"\bmax(?:imum)?\s+corner|\bhigh\s+dose|dose\s+1\.02|\boverdose", _F)),
+    ("min", re.compile(r"\bmin(?:imum)?\s+(?:dose\s+)?corner|\bdefocus|\blow\s+dose|dose\s+0\.98", _F)),
+    ("max", re.compile(r"\bmax(?:imum)?\s+(?:dose\s+)?corner|\bhigh\s+dose|dose\s+1\.02|\boverdose", _F)),
     ("nominal", re.compile(r"\bnominal\b|\bbest\s+focus\b", _F)),
 )
 _SUITES = (("contact", re.compile(r"\bcontacts?\b|std\s*contact|standard[\s-]cell", _F)),
@@ -90,12 +96,19 @@ _VIA_INDEX = re.compile(
     rf"\b({'|'.join(_ORDINALS)})\s+via\b",
     _F,
 )
+_POSITION = re.compile(
+    r"[\s,]*(?:(?:via|contact|clip|tile|cell|pattern)s?\s+)*(?:(?:located|placed|sitting)\s+)?(?:(?:at|@)\s*)?"
+    r"(?:(?:position|pos\.?|coordinates?|offset)\s+)?\(?\s*(?:x\s*=?\s*)?(\d+)\s*(?:,|/|_|\s)\s*(?:y\s*=?\s*)?(\d+)\s*\)?",
+    _F,
+)
+_MANY = re.compile(r"\bclips\b|\bsuite\b|\bbenchmark\b|\bevery\s+clip\b", _F)
+"""A request about a whole suite: the answer lists its clips (a single-clip tool cannot do it)."""
 _ONE_CLIP = re.compile(r"\b(?:the|a|one|this|that)\s+(?:\w+\s+){1,2}clip\b(?!s)", _F)
 _RECIPE = re.compile(r"\brecipes?\b|\bopc\s+deck\b|\brule\s+(?:deck|script)\b", _F)
 _METAL_NAME = re.compile(r"\bmetal:[A-Z][A-Z0-9]*_X\d+__\d+_\d+\b", _F)
-_BUDGET = re.compile(r"\b(\d+)\s*(?:solver\s+)?runs?\b|\bbudget\s*(?:of|=|:)?\s*(\d+)\b", _F)
+_BUDGET = counted(r"runs?|trials?|attempts?|tries|evaluations?|budget", qualifier=r"solver|search")
 _SEARCHERS = (("ppo", re.compile(r"\bppo\b|\bpolicy\s+gradient", _F)),
-              ("random", re.compile(r"\brandom\s+search\b|\brandomly\b", _F)),
+              ("random", re.compile(r"\brandom(?:ly)?\b", _F)),
               ("bandit", re.compile(r"\bbandit\b", _F)))
 _LAYER = re.compile(r"\blayer\s*(?:=|:|#)?\s*(\d+)\b", _F)  # the GDS/OASIS layer of a file clip
 _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction)\b|\bno\s+opc\b|\buncorrected\b", _F)
@@ -104,8 +117,10 @@ _AS_DRAWN = re.compile(r"\bas\s+drawn\b|\bwithout\s+(?:any\s+)?(?:opc|correction
 def plan(request: str) -> ToolCall:
     """Pick the tool from the request's intent, then fill only the arguments it mentions.
 
-    Order: a recipe request -> ``opc_recipe``; a listing question, or a request that names no clip (every other tool needs one) ->
-    ``opc_list_clips``, so that the answer shows the names to choose from; a mask file to score ->
+    Order: a recipe request -> ``opc_recipe``; a listing question, a request about a whole suite, or one that names
+    no clip and no action -> ``opc_list_clips``, so that the answer shows the names to choose from; an action on
+    one clip that names none plans the tool without ``clip`` (the session supplies the last clip, or the agent asks
+    for one with the accepted names); a mask file to score ->
     ``opc_evaluate``; an optimisation word or method name -> ``opc_optimize``; a simulation/print word ->
     ``opc_simulate``; otherwise ``opc_optimize`` (the agent's main job). "The via clip" (one clip of a suite,
     none named) is the suite's first clip.
@@ -119,27 +134,40 @@ def plan(request: str) -> ToolCall:
     clip = _clip(words, [path for path, ext in files if path not in masks])
     if clip is None and suite and _ONE_CLIP.search(words) and not _LIST.search(words):
         clip = _clip_of_suite(suite, 1)
-    if clip is None:
-        return ToolCall(tool="opc_list_clips", args={"suite": suite} if suite else {})
-    if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):
-        return ToolCall(tool="opc_evaluate", args={"mask": masks[0], "clip": clip} | _common(words))
-    method = _method(words)
+    methods = mentions(words, _METHODS)
     simulate = _AS_DRAWN.search(words) or (_SIMULATE.search(words) and not _OPTIMIZE.search(words))
-    if method is None and simulate:
-        args = {"clip": clip}
-        corner = next((name for name, pat in _CORNERS if pat.search(words)), None)
-        if corner:
-            args["corner"] = corner
+    acts = methods or _OPTIMIZE.search(words) or simulate or (masks and _EVALUATE.search(request))
+    if clip is None and (_LIST.search(words) or _MANY.search(words) or not acts):
+        return ToolCall(tool="opc_list_clips", args={"suite": suite} if suite else {})
+    named = {"clip": clip} if clip else {}  # no clip: the agent asks for one (or the session supplies it)
+    if masks and (_EVALUATE.search(request) or not _OPTIMIZE.search(request)):
+        return ToolCall(tool="opc_evaluate", args={"mask": masks[0], **named} | _common(words))
+    if not methods and simulate:
+        args = dict(named)
+        corners = mentions(words, _CORNERS)  # the first one said, when a request names two
+        if corners:
+            args["corner"] = corners[0]
         put_int(args, "layer", words, _LAYER)
         return ToolCall(tool="opc_simulate", args=args | _common(words))
-    args = {"clip": clip}
-    if method:
-        args["method"] = method
+    args = dict(named)
+    sweep: dict[str, list[Any]] = {}
+    if len(methods) > 1:
+        sweep["method"] = methods
+    elif methods:
+        args["method"] = methods[0]
     put_int(args, "iterations", words, _ITERATIONS)
-    put_int(args, "segment_length_nm", words, *_SEGMENT)
+    segment = first_match(words, *_SEGMENT_LENGTH)
+    if segment:
+        args["segment_length_nm"] = round(length_nm(segment[1], segment[2]))
+    else:
+        put_int(args, "segment_length_nm", words, *_SEGMENT)
     put_int(args, "layer", words, _LAYER)
-    put_int(args, "seed", words, SEED)
-    return ToolCall(tool="opc_optimize", args=args | _common(words))
+    seeds = seed_list(words)
+    if seeds:
+        sweep["seed"] = seeds
+    else:
+        put_int(args, "seed", words, SEED)
+    return ToolCall(tool="opc_optimize", args=args | _common(words), sweep=sweep)
 
 
 def _plan_recipe(text: str) -> ToolCall:
@@ -153,9 +181,9 @@ def _plan_recipe(text: str) -> ToolCall:
     if tests:
         args["apply_to"] = list(dict.fromkeys(tests))
     put_int(args, "budget", text, _BUDGET)
-    method = next((name for name, pattern in _SEARCHERS if pattern.search(text)), None)
-    if method:
-        args["method"] = method
+    searchers = mentions(text, _SEARCHERS)  # the first one said
+    if searchers:
+        args["method"] = searchers[0]
     put_int(args, "seed", text, SEED)
     common = _common(text)
     if "device" in common:
@@ -184,12 +212,34 @@ def _clip(text: str, paths: list[str]) -> str | None:
     named = first_match(text, _VIA_NAME, _CONTACT_NAME)
     if named:
         return named[0]
+    positioned = _clip_at_position(text)
+    if positioned:
+        return positioned
     via = _VIA_INDEX.search(text)
     if via:
         index = int(via[1] or via[2]) if (via[1] or via[2]) else _ORDINALS.index(via[3].lower()) + 1
         return _clip_of_suite("via", index)
     case = first_int(text, *_ICCAD)
     return None if case is None else f"M1_test{case}"
+
+
+def _clip_at_position(text: str) -> str | None:
+    """A via or contact clip named by its file stem and position, as LithoBench names the files
+    (``<stem>__<x>_<y>``): "aes_via1 at 328,455", "AND2_X4 at position 1 0", "aes_via1 (467, 621)"."""
+    for suite in ("via", "contact"):
+        try:
+            names = list_clips(suite)  # type: ignore[arg-type]
+        except ChipCrewError:
+            continue
+        stems = sorted({name.rsplit("__", 1)[0] for name in names if "__" in name}, key=len, reverse=True)
+        by_lower = {name.lower(): name for name in names}
+        for stem in stems:
+            for found in re.finditer(rf"(?<![\w]){re.escape(stem)}(?![\w])", text, _F):
+                where = _POSITION.match(text, found.end())
+                if where:
+                    wanted = f"{stem}__{int(where[1])}_{int(where[2])}"
+                    return by_lower.get(wanted.lower(), wanted)  # an unknown position: the tool names the clips
+    return None
 
 
 def _clip_of_suite(suite: str, index: int) -> str | None:
@@ -199,11 +249,6 @@ def _clip_of_suite(suite: str, index: int) -> str | None:
     except ChipCrewError:
         return None
     return names[index - 1] if 1 <= index <= len(names) else None
-
-
-def _method(text: str) -> str | None:
-    hits = [(found.start(), name) for name, pattern in _METHODS if (found := pattern.search(text))]
-    return min(hits)[1] if hits else None
 
 
 def _common(text: str) -> dict[str, Any]:
@@ -220,6 +265,22 @@ def _common(text: str) -> dict[str, Any]:
     if folder:
         out["out_dir"] = folder
     return out
+
+
+def _choices(field: str) -> list[str]:
+    """What a clip or mask may be, for the question the agent asks when the request names none."""
+    if field == "mask":
+        return ["a mask file (.npy, .png, .gds, .oas)"]
+    if field != "clip":
+        return []
+    out: list[str] = []
+    for suite in ("iccad13", "via", "contact"):
+        try:
+            names = list_clips(suite)  # type: ignore[arg-type]
+        except ChipCrewError:
+            continue
+        out += names if len(names) <= 10 else [f"{len(names)} {suite} clips ({', '.join(names[:3])}, ...)"]
+    return out + ["a .glp/.gds/.oas layout path"]
 
 
 _METHOD_LABEL = {"diffopc": "DiffOPC", "ilt": "pixel ILT", "mbopc": "EPE-feedback MB-OPC", "camo": "CAMO (RL)"}
@@ -381,6 +442,7 @@ AGENT = AgentSpec(
     tools=(
         ToolSpec(
             name="opc_optimize",
+            choices=_choices,
             description=(
                 "Optimise the mask of a clip with DiffOPC (differentiable edge-based, exact spectrum gradients), "
                 "pixel ILT (OpenILT SimpleILT conventions), EPE-feedback model-based OPC or CAMO (reinforcement-"
@@ -392,6 +454,7 @@ AGENT = AgentSpec(
         ),
         ToolSpec(
             name="opc_simulate",
+            choices=_choices,
             description=(
                 "Print a clip as drawn (mask = target) through the ICCAD 2013 optics at the nominal, max, min or "
                 "all corners; report printed area, L2 and PV band; write intensity .npy and print PNGs."
@@ -401,6 +464,7 @@ AGENT = AgentSpec(
         ),
         ToolSpec(
             name="opc_evaluate",
+            choices=_choices,
             description=(
                 "Score a mask file (.npy, .png, .gds) against a clip's target: L2, PV band, EPE (contest and "
                 "OpenILT counts), shots and mask-rule violations."

@@ -41,7 +41,10 @@ class Turn(BaseModel):
     def as_json(self) -> dict[str, Any]:
         """The ``chipcrew ask --json`` shape."""
         out = self.model_dump(include={"agent", "router_tier", "tool_calls", "result", "answer"})
-        out["tool_calls"] = [{"tool": c["tool"], "args": c["args"]} for c in self.tool_calls]
+        out["tool_calls"] = [
+            {"tool": c["tool"], "args": c["args"], **({"sweep": c["sweep"]} if c.get("sweep") else {})}
+            for c in self.tool_calls
+        ]
         return out
 
 

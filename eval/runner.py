@@ -22,12 +22,21 @@ from chipcrew.llm.adapters import judge_answer
 from chipcrew.settings import Settings
 
 from .schema import Split, load_cases
-from .scorers import check_passes, latency_stats, pass_hat_k, routing_scores, tool_call_scores, trajectory_match
+from .scorers import (
+    check_passes,
+    conversation_scores,
+    latency_stats,
+    pass_hat_k,
+    routing_scores,
+    tool_call_scores,
+    tool_suite_scores,
+    trajectory_match,
+)
 
 __all__ = ("run_eval", "SUITES")
 
-SUITES = ("routing", "tools", "tasks")
-Suite = Literal["routing", "tools", "tasks", "all"]
+SUITES = ("routing", "tools", "tasks", "conversations")
+Suite = Literal["routing", "tools", "tasks", "conversations", "all"]
 
 _CREW: Any = None  # one per worker process, built by _init_worker
 _JUDGE = False  # LLM-as-judge of task answers: off by default, never a gate
@@ -47,7 +56,7 @@ def _run_job(kind: str, cases: list[dict[str, Any]], repeats: int) -> list[dict[
 
 
 def _run_case(kind: str, case: dict[str, Any], repeats: int) -> dict[str, Any]:
-    runner = {"routing": _routing_case, "tools": _tool_case, "tasks": _task_case}[kind]
+    runner = {"routing": _routing_case, "tools": _tool_case, "tasks": _task_case, "conversations": _conversation_case}[kind]
     trials = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -68,20 +77,58 @@ def _routing_case(case: dict[str, Any]) -> dict[str, Any]:
     return {"expected": expected, "predicted": decision.agent, "tier": decision.tier, "ok": decision.agent == expected}
 
 
+def _scored_call(spec: Any, call: Any, want: dict[str, Any]) -> dict[str, Any]:
+    """One planned call against the expected tool, arguments (swept lists included) and validity."""
+    from pydantic import ValidationError
+
+    from graphs.conversation import missing_fields
+    from tools.common import ChipCrewError
+
+    scores = tool_call_scores(want["tool"], want["args"], call.tool, call.stated(), want["tolerance"])
+    valid = True
+    try:
+        model = spec.tool(call.tool).args_model
+        valid = not missing_fields(model, call.args)
+        for args in call.runs():
+            model.model_validate(args)
+    except (ValidationError, ChipCrewError):  # an invalid value, or a tool the agent does not have
+        valid = False
+    ok = scores["call_ok"] and valid == want.get("valid", True)
+    out = {"tool": call.tool, "args": call.args, "valid": valid, "expected_valid": want.get("valid", True), **scores}
+    return out | ({"sweep": call.sweep} if call.sweep else {}) | {"ok": ok}
+
+
 def _tool_case(case: dict[str, Any]) -> dict[str, Any]:
-    from graphs.supervisor import plan_call
+    from graphs.supervisor import plan_in_session
 
     spec = _CREW.runtime.agents.get(case["agent"])
     if spec is None:
         return {"ok": False, "skipped": f"agent {case['agent']} is not registered"}
-    call, planner = plan_call(_CREW.runtime, spec, case["request"])
-    scores = tool_call_scores(case["tool"], case["args"], call.tool, call.args, case["tolerance"])
-    valid = True
-    try:
-        spec.tool(call.tool).args_model.model_validate(call.args)
-    except Exception:
-        valid = False
-    return {"tool": call.tool, "args": call.args, "planner": planner, "valid": valid, **scores, "ok": scores["call_ok"] and valid}
+    call, planner, _ = plan_in_session(_CREW.runtime, spec, case["request"], None)
+    return {"planner": planner, **_scored_call(spec, call, case)}
+
+
+def _conversation_case(case: dict[str, Any]) -> dict[str, Any]:
+    """The turns of one session, each routed and planned with what the session remembers (as ``chipcrew chat``
+    does), scored like tool cases; tools are not run, so the memory holds what the calls named."""
+    from graphs.conversation import empty_memory, remember
+    from graphs.supervisor import plan_in_session, route_in_session
+
+    memory = empty_memory()
+    turns = []
+    for turn in case["turns"]:
+        agent = route_in_session(_CREW.runtime, turn["request"], memory).agent
+        spec = _CREW.runtime.agents.get(agent) if agent else None
+        if spec is None:
+            turns.append({"request": turn["request"], "agent": agent, "agent_ok": False, "tool_ok": False, "args_ok": {}, "ok": False})
+            memory = empty_memory()
+            continue
+        call, _, context = plan_in_session(_CREW.runtime, spec, turn["request"], memory)
+        row = {"request": turn["request"], "agent": agent, "agent_ok": agent == turn["agent"], **_scored_call(spec, call, turn)}
+        row["ok"] = row["ok"] and row["agent_ok"]
+        turns.append(row)
+        memory = remember(memory, agent, context, call, None, failed=not row["valid"])
+    return {"turns": turns, "ok": all(t["ok"] for t in turns)}
 
 
 def _task_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -169,11 +216,9 @@ def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str,
             tiers[r.get("tier", "error")] = tiers.get(r.get("tier", "error"), 0) + 1
         base["tiers"] = tiers
     elif kind == "tools":
-        args = [ok for r in scored for ok in r.get("args_ok", {}).values()]
-        base["tool_accuracy"] = sum(r.get("tool_ok", False) for r in scored) / len(scored) if scored else 0.0
-        base["arg_accuracy"] = sum(args) / len(args) if args else 0.0
-        base["call_accuracy"] = sum(r["ok"] for r in scored) / len(scored) if scored else 0.0
-        base["validation_failure_rate"] = sum(not r.get("valid", False) for r in scored) / len(scored) if scored else 0.0
+        base.update(tool_suite_scores(scored))
+    elif kind == "conversations":
+        base.update(conversation_scores(scored))
     else:
         base["success_rate"] = sum(r["ok"] for r in scored) / len(scored) if scored else 0.0
         base["trajectory_accuracy"] = sum(r.get("trajectory_ok", False) for r in scored) / len(scored) if scored else 0.0

@@ -6,6 +6,13 @@
   empty string among the values means the argument may be omitted; numbers match within ``tolerance``.
 - tasks: ``{"id", "agent", "request", "checks": [{"path", "op", "value"}], "split"}``, run end to end; ``path``
   is dotted into the turn (``result.metrics.epe_contest``, ``answer``, ``tool_calls.0.args.model``).
+- conversations: ``{"id", "turns": [{"request", "agent", "tool", "args", "valid"}], "split"}``, 2-4 turns of one
+  session, each scored like a tool case after routing; a case is right only when every turn is.
+
+A tool case's (or turn's) ``valid`` is false when the request states a value the tool cannot take (``-5
+iterations``) or leaves out a required one: the planned call must then fail validation, so that nothing runs and
+the agent says why or asks, instead of silently running something else. Swept arguments (a comparison) are
+lists: ``"method": [["ilt", "diffopc"]]``.
 """
 
 from __future__ import annotations
@@ -18,7 +25,18 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tools.common import InputError
 
-__all__ = ("RoutingCase", "ToolCase", "TaskCase", "Check", "DATASETS", "load_cases", "validate_datasets", "Split")
+__all__ = (
+    "RoutingCase",
+    "ToolCase",
+    "TaskCase",
+    "Check",
+    "ConversationTurn",
+    "ConversationCase",
+    "DATASETS",
+    "load_cases",
+    "validate_datasets",
+    "Split",
+)
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 Split = Literal["dev", "heldout", "all"]
@@ -38,6 +56,22 @@ class ToolCase(BaseModel):
     tool: str
     args: dict[str, list[Any]] = Field(default_factory=dict)
     tolerance: float = Field(default=1e-6, ge=0, description="Relative tolerance for numeric arguments.")
+    valid: bool = Field(default=True, description="Whether the planned call must pass validation (see above).")
+    split: Literal["dev", "heldout"] = "dev"
+
+
+class ConversationTurn(BaseModel):
+    request: str = Field(min_length=1)
+    agent: str
+    tool: str
+    args: dict[str, list[Any]] = Field(default_factory=dict)
+    tolerance: float = Field(default=1e-6, ge=0)
+    valid: bool = True
+
+
+class ConversationCase(BaseModel):
+    id: str
+    turns: list[ConversationTurn] = Field(min_length=2, max_length=4)
     split: Literal["dev", "heldout"] = "dev"
 
 
@@ -55,7 +89,12 @@ class TaskCase(BaseModel):
     split: Literal["dev", "heldout"] = "dev"
 
 
-_MODELS: dict[str, type[BaseModel]] = {"routing": RoutingCase, "tools": ToolCase, "tasks": TaskCase}
+_MODELS: dict[str, type[BaseModel]] = {
+    "routing": RoutingCase,
+    "tools": ToolCase,
+    "tasks": TaskCase,
+    "conversations": ConversationCase,
+}
 
 
 def load_cases(kind: str, split: Split = "all", path: Path | None = None) -> list[Any]:
@@ -92,6 +131,9 @@ def validate_datasets() -> list[str]:
             if case.id in seen:
                 problems.append(f"{kind}: duplicate id {case.id}")
             seen.add(case.id)
+            if kind == "conversations":
+                problems += _turn_problems(case, agents, examples)
+                continue
             agent = getattr(case, "expected_agent", None) or getattr(case, "agent", None)
             if agent is not None and agent not in known:
                 problems.append(f"{kind} {case.id}: unknown agent {agent!r}")
@@ -99,4 +141,17 @@ def validate_datasets() -> list[str]:
                 problems.append(f"{kind} {case.id}: held-out request is one of the router's example utterances")
             if kind == "tools" and case.agent in agents and case.tool not in {t.name for t in agents[case.agent].tools}:
                 problems.append(f"tools {case.id}: {case.agent} has no tool {case.tool!r}")
+    return problems
+
+
+def _turn_problems(case: ConversationCase, agents: dict[str, Any], examples: set[str]) -> list[str]:
+    problems = []
+    for i, turn in enumerate(case.turns, 1):
+        where = f"conversations {case.id} turn {i}"
+        if turn.agent not in agents:
+            problems.append(f"{where}: unknown agent {turn.agent!r}")
+        elif turn.tool not in {t.name for t in agents[turn.agent].tools}:
+            problems.append(f"{where}: {turn.agent} has no tool {turn.tool!r}")
+        if case.split == "heldout" and turn.request.strip().lower() in examples:
+            problems.append(f"{where}: held-out request is one of the router's example utterances")
     return problems

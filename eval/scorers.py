@@ -17,6 +17,8 @@ __all__ = (
     "routing_scores",
     "match_value",
     "tool_call_scores",
+    "tool_suite_scores",
+    "conversation_scores",
     "trajectory_match",
     "resolve_path",
     "check_passes",
@@ -93,6 +95,53 @@ def tool_call_scores(
         "args_ok": per_arg,
         "unexpected_args": unexpected,
         "call_ok": name_ok and all(per_arg.values()) and not unexpected,
+    }
+
+
+def _rate(flags: Sequence[bool]) -> float:
+    return sum(flags) / len(flags) if flags else 0.0
+
+
+def tool_suite_scores(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Tool choice, argument and whole-call accuracy of scored tool cases, overall and per kind (the case id's
+    prefix before the first '-', e.g. ``sign``, ``stem``, ``cmp``).
+
+    A call is right when its tool and every expected argument match, it has no unexpected argument, and it passes
+    validation exactly when the case says it must (a stated value the tool cannot take must fail, not be dropped).
+    """
+
+    def block(part: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        args = [ok for r in part for ok in r.get("args_ok", {}).values()]
+        must_pass = [r for r in part if r.get("expected_valid", True)]
+        return {
+            "n": len(part),
+            "tool_accuracy": _rate([r.get("tool_ok", False) for r in part]),
+            "arg_accuracy": _rate(args),
+            "call_accuracy": _rate([r["ok"] for r in part]),
+            "validation_failure_rate": _rate([not r.get("valid", False) for r in must_pass]),
+            "refusal_accuracy": _rate([not r.get("valid", True) for r in part if not r.get("expected_valid", True)]),
+        }
+
+    out = block(rows)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(str(r.get("id", "")).split("-", 1)[0], []).append(r)
+    out["kinds"] = {kind: block(part) for kind, part in sorted(groups.items())}
+    return out
+
+
+def conversation_scores(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Multi-turn cases: the share fully right (every turn's agent, tool, arguments and validity), and per turn the
+    agent, tool and argument accuracy."""
+    turns = [t for r in rows for t in r.get("turns", [])]
+    args = [ok for t in turns for ok in t.get("args_ok", {}).values()]
+    return {
+        "fully_right": _rate([r["ok"] for r in rows]),
+        "turns": len(turns),
+        "turn_accuracy": _rate([t["ok"] for t in turns]),
+        "agent_accuracy": _rate([t.get("agent_ok", False) for t in turns]),
+        "tool_accuracy": _rate([t.get("tool_ok", False) for t in turns]),
+        "arg_accuracy": _rate(args),
     }
 
 

@@ -25,3 +25,6 @@ class CrewState(TypedDict, total=False):
     """``[{"tool", "args", "planner"}]`` of this turn; planner is ``deterministic`` or ``llm``."""
     result: dict[str, Any] | None
     answer: str
+    memory: dict[str, Any]
+    """What the session remembers between turns (``graphs.conversation``): the entities its turns named and the
+    last call. Overwritten each turn, stored by the checkpointer with the rest, so it survives a restart."""

@@ -13,7 +13,15 @@ import re
 from typing import Any
 
 from agents.base import ToolCall, ToolSpec
-from agents.parsing import BATCH, SEED, artifact_lines, first_match, put_int
+from agents.parsing import (
+    BATCH,
+    SEED,
+    SIGNED_INT,
+    artifact_lines,
+    first_match,
+    put_int,
+    to_int,
+)
 from tools.mixpe.gemm import MixPEGemmArgs, MixPEGemmResult, run_mixpe_gemm
 from tools.mixpe.perf import MixPEPerfArgs, MixPEPerfResult, run_mixpe_perf
 from tools.mixpe.transformer_shapes import find_model
@@ -21,8 +29,14 @@ from tools.mixpe.transformer_shapes import find_model
 __all__ = ("TOOLS", "EXAMPLES", "KEYWORDS", "RENDERERS", "plan")
 
 _FLAGS = re.I
-_SHAPE = re.compile(r"\b(\d+)\s*[x×*]\s*(\d+)\s*[x×*]\s*(\d+)\b", _FLAGS)
-_DIM = {d: re.compile(rf"\b{d}\s*=\s*(\d+)\b", _FLAGS) for d in ("m", "k", "n")}
+_BY = r"\s*(?:[x×*]|by)\s*"
+_SHAPE = re.compile(
+    rf"\b(-?\d+){_BY}(-?\d+){_BY}(-?\d+)\b|\(\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(-?\d+)\s*\)", _FLAGS
+)
+"""M x K x N as "256x512x128", "512 by 1024 by 256" or "(256, 4096, 128)"."""
+_TWO_MATRICES = re.compile(rf"\b(\d+){_BY}(\d+)\b[^\d]{{1,40}}?\b(\d+){_BY}(\d+)\b", _FLAGS)
+"""An activation matrix M x K times a weight matrix K x N ("activations of 64x1024 times weights of 1024x256")."""
+_DIM = {d: re.compile(rf"\b{d}\s*(?:=|:|is|of)?\s*(-?\d+)\b(?!\s*(?:bits?|tokens?|%))", _FLAGS) for d in ("m", "k", "n")}
 _WXAY = re.compile(r"\bw(\d+)\s*a(\d+)\b", _FLAGS)
 _GEMM_INTENT = re.compile(
     r"bit[\s-]*exact|exactness|functional[\s-]+(?:model|check)|torch\.matmul|\bverify\b|"
@@ -31,20 +45,24 @@ _GEMM_INTENT = re.compile(
     _FLAGS,
 )
 _GROUP = (
-    re.compile(r"\bgroup(?:[\s_-]*size)?\s*(?:of|=|:|is)?\s*(\d+)\b", _FLAGS),
+    re.compile(rf"\bgroup(?:[\s_-]*size)?\s*(?:of|=|:|is)?\s*{SIGNED_INT}\b", _FLAGS),
     re.compile(r"\bgroups?\s+of\s+(\d+)\b", _FLAGS),
     re.compile(r"\bg\s*=?\s*(\d+)\b", _FLAGS),
 )
 _SEQ = (
     re.compile(
         r"\b(?:seq(?:uence)?[\s_-]*len(?:gth)?|context(?:[\s_-]*length)?|prompt(?:[\s_-]*length)?)"
-        r"\s*(?:of|=|:|is)?\s*(\d+)\s*(k)?\b",
+        rf"\s*(?:of|=|:|is)?\s*{SIGNED_INT}\s*(k)?\b",
         _FLAGS,
     ),
     re.compile(r"\b(\d+)\s*(k)?[\s-]*tokens?\b", _FLAGS),
 )
 _DECODE = re.compile(r"\bdecod\w*|\bnext[\s-]token|\bper[\s-]token\b|\btoken[\s-]+generation\b", _FLAGS)
-_WEIGHT_BITS = re.compile(r"\b(?:u?int(\d+)|(\d+)[\s-]*bits?)[\s-]+weights?\b", _FLAGS)
+_WEIGHT_BITS = re.compile(
+    r"\b(?:u?int(\d+)|(\d+)[\s-]*bits?)(?:[\s-]+(?:uniform(?:ly)?|group(?:[\s-]*wise)?|quanti[sz]ed|symmetric|asymmetric)){0,2}"
+    r"[\s-]+weights?\b|\bweights?\s+(?:(?:uniformly|are|quanti[sz]ed|group[\s-]*wise)\s+){0,3}(?:to|at|in|of)\s+(\d+)[\s-]*bits?\b",
+    _FLAGS,
+)
 _ACT_FP16 = re.compile(
     r"\b(?:fp16|float16|half)[\s-]+activations?\b|\bactivations?\s+(?:in|at|of)\s+(?:fp16|float16)\b", _FLAGS
 )
@@ -76,7 +94,8 @@ _ALL_DESIGNS = re.compile(r"\ball\s+(?:the\s+)?(?:designs|baselines|accelerators
 
 def plan(request: str) -> ToolCall:
     """``mixpe_gemm`` for correctness / op-count questions and explicit shapes, else ``mixpe_perf``."""
-    if _SHAPE.search(request) or _GEMM_INTENT.search(request):
+    dims = sum(pattern.search(request) is not None for pattern in _DIM.values())
+    if _SHAPE.search(request) or _TWO_MATRICES.search(request) or dims >= 2 or _GEMM_INTENT.search(request):
         return ToolCall(tool="mixpe_gemm", args=_gemm_args(request))
     return ToolCall(tool="mixpe_perf", args=_perf_args(request))
 
@@ -84,8 +103,12 @@ def plan(request: str) -> ToolCall:
 def _gemm_args(text: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
     shape = _SHAPE.search(text)
+    pair = _TWO_MATRICES.search(text)
     if shape:
-        args.update(m=int(shape[1]), k=int(shape[2]), n=int(shape[3]))
+        m, k, n = (int(g) for g in shape.groups() if g is not None)
+        args.update(m=m, k=k, n=n)
+    elif pair and pair[2] == pair[3]:  # the inner dimensions agree: M x K times K x N
+        args.update(m=int(pair[1]), k=int(pair[2]), n=int(pair[4]))
     for dim, pattern in _DIM.items():
         found = pattern.search(text)
         if found:
@@ -115,7 +138,7 @@ def _perf_args(text: str) -> dict[str, Any]:
         args["array"] = "equal_pe"
     seq = first_match(text, *_SEQ)
     if seq:
-        args["seq_len"] = int(seq[1]) * (1024 if seq[2] else 1)
+        args["seq_len"] = to_int(seq[1]) * (1024 if seq[2] else 1)
     put_int(args, "batch", text, BATCH)
     put_int(args, "group_size", text, *_GROUP)
     return args
@@ -135,7 +158,7 @@ def _precision_args(text: str, bare_formats: bool) -> dict[str, Any]:
     else:
         bits = _WEIGHT_BITS.search(text)
         if bits:
-            out["weight_bits"] = int(bits[1] or bits[2])
+            out["weight_bits"] = int(bits[1] or bits[2] or bits[3])
     if _ACT_FP16.search(text) or (bare_formats and "activation" not in out and _BARE_FP16.search(text)):
         out["activation"] = "fp16"
     elif _ACT_INT8.search(text) or (bare_formats and "activation" not in out and _BARE_INT8.search(text)):

@@ -150,3 +150,27 @@ def test_spec_is_complete() -> None:
     assert all(t.name in prompt for t in AGENT.tools)
     for name in ("llana_candidate", "llana_surrogate", "llana_constraint"):
         assert load_prompt(name)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "budget"),
+    [
+        ("run turbo on the OTA for offset with 20 trials", 20),  # the stated budget, not the default 25
+        ("give llana 18 tries on the offset", 18),
+        ("run LLANA with 5 initial points and 20 trials", 25),  # trials after a stated initial design add up
+        ("optimise the CMRR with a budget of -10 evaluations", -10),  # kept, so validation refuses it
+    ],
+)
+def test_a_stated_budget_is_honoured(request_text: str, budget: int) -> None:
+    assert plan(request_text).args["budget"] == budget
+
+
+def test_a_uniform_net_weight_sets_every_knob() -> None:
+    call = plan("place OTA_5T with every net weight set to 3")
+    assert (call.tool, call.args["net_weights"]) == ("analog_place", {"TAIL": 3.0, "X": 3.0, "OUT": 3.0, "NB": 3.0})
+
+
+def test_a_comparison_of_optimisers_sweeps_methods_and_seeds() -> None:
+    call = plan("compare gp_ei, turbo and random on OTA_5T for CMRR over 3 seeds")
+    assert call.tool == "analog_optimize" and call.args == {"circuit": "OTA_5T", "objective": "cmrr"}
+    assert call.sweep == {"method": ["gp_ei", "turbo", "random"], "seed": [0, 1, 2]}

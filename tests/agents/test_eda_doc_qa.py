@@ -27,7 +27,7 @@ PHRASINGS = [
      {"query": "set_global_routing_layer_adjustment"}),
     ("find the top 8 sections about macro placement with dense retrieval", "docqa_search",
      {"query": "macro placement", "top_k": 8, "retriever": "dense"}),
-    ("which sections mention pdngen straps?", "docqa_search", {"query": "which sections mention pdngen straps"}),
+    ("which sections mention pdngen straps?", "docqa_search", {"query": "pdngen straps"}),
     ("index my tool documentation folder ./docs/mytool", "docqa_ingest", {"folder": "./docs/mytool"}),
     ("please ingest the markdown in '/data/my docs' as acme", "docqa_ingest", {"folder": "/data/my docs", "name": "acme"}),
     ("what is indexed for doc QA?", "docqa_stats", {}),
@@ -89,3 +89,17 @@ def test_ask_routes_to_doc_qa_and_cites_the_gpl_docs(settings_none, monkeypatch:
     assert turn.agent == "eda_doc_qa"
     assert turn.tool_calls[0]["tool"] == "docqa_answer"
     assert "OpenROAD/src/gpl/README.md" in turn.answer and "Set target density" in turn.answer
+
+
+@pytest.mark.parametrize(
+    ("request_text", "query", "top_k"),
+    [
+        ("list the doc sections that mention detailed_route", "detailed_route", None),
+        ("give me the sections covering global placement density", "global placement density", None),
+        ("which pages talk about tapcell insertion?", "tapcell insertion", None),
+        ("show me 5 passages about pdngen", "pdngen", 5),
+    ],
+)
+def test_a_request_for_matching_sections_is_a_search(request_text: str, query: str, top_k: int | None) -> None:
+    call = plan(request_text)
+    assert (call.tool, call.args.get("query"), call.args.get("top_k")) == ("docqa_search", query, top_k)

@@ -150,3 +150,15 @@ def test_render_refuses_foreign_results() -> None:
 
     with pytest.raises(TypeError, match="model_compressor cannot render a Foreign"):
         render(plan("prune blocks"), Foreign())
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool", "methods"),
+    [
+        ("compare FuseGPT and ShortGPT removing 25% of the blocks", "prune_blocks", ["fusegpt", "shortgpt"]),
+        ("taylor versus moreau structured pruning at 20% sparsity", "prune_structured", ["taylor", "moreau"]),
+    ],
+)
+def test_a_comparison_of_methods_runs_each_of_them(request_text: str, tool: str, methods: list[str]) -> None:
+    call = plan(request_text)
+    assert (call.tool, call.sweep) == (tool, {"method": methods}) and "method" not in call.args

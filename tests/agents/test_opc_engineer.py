@@ -77,14 +77,49 @@ def test_every_example_plans_one_of_the_agents_tools() -> None:
 @pytest.mark.parametrize(
     ("request_text", "args"),
     [
-        ("optimize my mask with DiffOPC", {}),
-        ("check mask rules on my optimized mask", {}),
         ("diffopc on all via clips", {"suite": "via"}),
         ("run the ICCAD13 opc benchmark with diffopc", {"suite": "iccad13"}),
+        ("which contact clips can I use", {"suite": "contact"}),
     ],
 )
-def test_a_request_naming_no_clip_lists_the_clips_to_choose_from(request_text: str, args: dict) -> None:
+def test_a_request_about_a_whole_suite_lists_its_clips(request_text: str, args: dict) -> None:
     assert plan(request_text) == ToolCall(tool="opc_list_clips", args=args)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool", "args"),
+    [
+        ("optimize my mask with DiffOPC", "opc_optimize", {"method": "diffopc"}),
+        ("run DiffOPC for 30 iterations", "opc_optimize", {"method": "diffopc", "iterations": 30}),
+        ("simulate the aerial image at the defocus corner", "opc_simulate", {"corner": "min"}),
+    ],
+)
+def test_an_action_naming_no_clip_plans_the_tool_without_one_so_the_agent_asks(request_text: str, tool: str, args: dict) -> None:
+    call = plan(request_text)
+    assert (call.tool, call.args) == (tool, args)
+    assert "clip" not in call.args
+
+
+@pytest.mark.parametrize(
+    ("request_text", "clip"),
+    [
+        ("optimise the aes_via1 clip at 328,455 with ILT", "aes_via1__328_455"),
+        ("simulate aes_via1 (467, 621) at nominal", "aes_via1__467_621"),
+        ("diffopc on the contact AND2_X4 at position 1 0", "AND2_X4__1_0"),
+        ("print via aes_via1 at x=558 y=741", "aes_via1__558_741"),
+    ],
+)
+def test_a_clip_named_by_file_stem_and_position_is_resolved(data: None, request_text: str, clip: str) -> None:
+    assert plan(request_text).args["clip"] == clip
+
+
+def test_signs_units_devices_and_comparisons_are_kept_as_stated() -> None:
+    assert plan("run DiffOPC on M1_test2 for -5 iterations").args["iterations"] == -5
+    assert plan("diffopc on M1_test4 with 0.04 um segments").args["segment_length_nm"] == 40
+    assert plan("run diffopc on M1_test3 on the TPU").args["device"] == "tpu"
+    call = plan("diffopc vs mbopc on M1_test2, seeds 1, 2 and 3")
+    assert (call.args, call.sweep) == ({"clip": "M1_test2"}, {"method": ["diffopc", "mbopc"], "seed": [1, 2, 3]})
+    assert len(call.runs()) == 6
 
 
 def test_one_clip_of_a_suite_is_its_first_clip(data: None) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from agents.base import ToolCall
 from agents.parsing import (
     BATCH,
+    LENGTH,
     NUMBER,
     SEED,
     artifact_lines,
@@ -17,6 +18,8 @@ from agents.parsing import (
     device,
     file_pattern,
     first_int,
+    length_nm,
+    mentions,
     ms,
     num,
     out_dir,
@@ -25,6 +28,7 @@ from agents.parsing import (
     quoted,
     render_by_type,
     rooted_paths,
+    seed_list,
     to_float,
 )
 
@@ -119,3 +123,64 @@ def test_render_by_type_dispatches_and_names_what_it_cannot_render() -> None:
     assert render(ToolCall(tool="a"), _A()) == "A1"
     with pytest.raises(TypeError, match="demo cannot render a _B .from b."):
         render(ToolCall(tool="b"), _B())
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("run for -5 iterations", -5),
+        ("iterations = -20", -20),
+        ("minus 4 iterations", -4),
+        ("\u22123 iterations", -3),
+        ("M1_test-3 with 2 iterations", 2),  # a hyphen inside a name is not a sign
+        ("10-20 iterations", None),  # a range is not one count
+    ],
+)
+def test_counts_keep_their_stated_sign(text: str, value: int | None) -> None:
+    """A negative count must reach validation as written, not run with its magnitude."""
+    assert first_int(text, counted(r"iterations?")) == value
+
+
+def test_a_negative_seed_is_kept_and_a_list_of_seeds_is_not_one_seed() -> None:
+    assert first_int("seed -1", SEED) == -1
+    assert first_int("seeds 1, 2 and 3", SEED) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "seeds"),
+    [
+        ("seeds 1, 2 and 3", [1, 2, 3]),
+        ("over 3 seeds", [0, 1, 2]),
+        ("across two seeds", [0, 1]),
+        ("seeds 0-2", [0, 1, 2]),
+        ("with seeds 4 to 5", [4, 5]),
+        ("seed 3", None),
+        ("1 seed", None),
+    ],
+)
+def test_seed_list(text: str, seeds: list[int] | None) -> None:
+    assert seed_list(text) == seeds
+
+
+@pytest.mark.parametrize(
+    ("text", "nm"), [("40 nm", 40.0), ("0.04 um", 40.0), ("0.1 \u00b5m", 100.0), ("80-nm", 80.0), ("1.5 microns", 1500.0)]
+)
+def test_lengths_are_read_in_nanometres(text: str, nm: float) -> None:
+    found = re.search(LENGTH, text)
+    assert found is not None and length_nm(found[1], found[2]) == pytest.approx(nm)
+
+
+def test_an_unsupported_device_is_kept_for_validation_to_name() -> None:
+    assert device("run it on the TPU") == "tpu"
+    assert device("on the GPU, not the TPU") == "cuda"
+
+
+def test_mentions_are_in_order_of_appearance() -> None:
+    names = (("a", re.compile(r"alpha")), ("b", re.compile(r"beta")), ("c", re.compile(r"gamma")))
+    assert mentions("gamma then alpha, alpha again", names) == ["c", "a"]
+
+
+def test_a_sweep_runs_every_combination() -> None:
+    call = ToolCall(tool="t", args={"x": 1}, sweep={"method": ["a", "b"], "seed": [0, 1, 2]})
+    assert len(call.runs()) == 6 and all(run["x"] == 1 for run in call.runs())
+    assert call.stated() == {"x": 1, "method": ["a", "b"], "seed": [0, 1, 2]}

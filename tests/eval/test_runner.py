@@ -37,6 +37,17 @@ def test_task_suite_runs_the_agents_end_to_end(tmp_path: Path) -> None:
     assert summary["tasks"]["trajectory_accuracy"] == 1.0
 
 
+def test_tool_and_conversation_suites_score_every_case(tmp_path: Path) -> None:
+    summary = run_eval("conversations", tmp_path / "conv", backend="none", split="dev", workers=1)
+    rows = [json.loads(line) for line in (tmp_path / "conv" / "cases.jsonl").read_text().splitlines()]
+    assert summary["conversations"]["n"] == len(rows) >= 10 and summary["conversations"]["error_rate"] == 0
+    assert all(len(r["turns"]) >= 2 and all("tool_ok" in t for t in r["turns"]) for r in rows)
+    assert summary["conversations"]["fully_right"] >= 0.9
+    summary = run_eval("tools", tmp_path / "tools", backend="none", split="dev", workers=1)
+    assert summary["tools"]["tool_accuracy"] >= 0.96 and summary["tools"]["arg_accuracy"] >= 0.95
+    assert summary["tools"]["kinds"]["sign"]["refusal_accuracy"] == 1.0
+
+
 def test_ray_executor_on_a_local_instance(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -52,9 +63,15 @@ def test_same_suites_run_against_a_loopback_openai_server(
 ) -> None:
     monkeypatch.setenv("CHIPCREW_OPENAI_BASE_URL", llm_server)
     monkeypatch.setenv("CHIPCREW_LLM_MAX_TOKENS", "96")
+    import eval.runner
+
+    # the first cases of each suite: every suite's path through the endpoint, not the whole sets (each tool call and
+    # each turn of a conversation asks the CPU-served model)
+    first = eval.runner.load_cases
+    monkeypatch.setattr(eval.runner, "load_cases", lambda kind, split="all": first(kind, split)[:4])
     summary = run_eval("all", tmp_path, backend="openai", split="heldout", workers=1)
     assert summary["backend"] == "openai"
-    assert set(summary) >= {"routing", "tools", "tasks", "accuracy"}
+    assert set(summary) >= {"routing", "tools", "tasks", "conversations", "accuracy"}
     assert summary["routing"]["error_rate"] == 0.0
     rows = [json.loads(line) for line in (tmp_path / "cases.jsonl").read_text().splitlines()]
     assert any(r.get("planner") in ("llm", "deterministic") for r in rows if r["suite"] == "tools")

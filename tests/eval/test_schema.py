@@ -35,5 +35,23 @@ def test_bad_line_names_file_line_and_model(tmp_path: Path) -> None:
 
 
 def test_unknown_suite_lists_the_suites() -> None:
-    with pytest.raises(InputError, match="routing, tools, tasks"):
+    with pytest.raises(InputError, match="routing, tools, tasks, conversations"):
         load_cases("speed")
+
+
+def test_conversations_have_two_to_four_turns_in_both_splits(tmp_path: Path) -> None:
+    cases = load_cases("conversations")
+    assert len(cases) >= 20 and {c.split for c in cases} == {"dev", "heldout"}
+    assert all(2 <= len(c.turns) <= 4 for c in cases)
+    one_turn = tmp_path / "conversations.jsonl"
+    one_turn.write_text('{"id": "x", "turns": [{"request": "hi", "agent": "opc_engineer", "tool": "opc_simulate"}]}\n')
+    with pytest.raises(InputError, match="ConversationCase"):
+        load_cases("conversations", path=one_turn)
+
+
+def test_tool_cases_of_each_stated_argument_kind_in_both_splits() -> None:
+    cases = load_cases("tools")
+    for kind in ("sign", "budget", "stem", "docs", "shape", "compare"):
+        splits = {c.split for c in cases if c.id.startswith(f"{kind}-")}
+        assert splits == {"dev", "heldout"}, kind
+    assert any(not c.valid for c in cases if c.id.startswith("sign-"))

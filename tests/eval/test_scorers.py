@@ -4,12 +4,14 @@ import pytest
 
 from eval.scorers import (
     check_passes,
+    conversation_scores,
     latency_stats,
     match_value,
     pass_hat_k,
     resolve_path,
     routing_scores,
     tool_call_scores,
+    tool_suite_scores,
     trajectory_match,
 )
 
@@ -96,3 +98,23 @@ def test_pass_hat_k_matches_the_combinatorial_estimate() -> None:
 def test_latency_stats_nearest_rank() -> None:
     stats = latency_stats([0.001 * i for i in range(1, 101)])
     assert stats["p50_ms"] == pytest.approx(50) and stats["p95_ms"] == pytest.approx(95)
+
+
+def test_tool_suite_scores_per_kind_and_refusals() -> None:
+    rows = [
+        {"id": "sign-01", "tool_ok": True, "args_ok": {"iterations": True}, "valid": False, "expected_valid": False, "ok": True},
+        {"id": "sign-02", "tool_ok": True, "args_ok": {"iterations": False}, "valid": True, "expected_valid": False, "ok": False},
+        {"id": "stem-01", "tool_ok": False, "args_ok": {"clip": True, "method": True}, "valid": True, "ok": False},
+    ]
+    out = tool_suite_scores(rows)
+    assert out["tool_accuracy"] == pytest.approx(2 / 3) and out["arg_accuracy"] == pytest.approx(3 / 4)
+    assert out["refusal_accuracy"] == 0.5 and out["validation_failure_rate"] == 0.0
+    assert out["kinds"]["sign"]["call_accuracy"] == 0.5 and out["kinds"]["stem"]["n"] == 1
+
+
+def test_a_conversation_is_right_only_when_every_turn_is() -> None:
+    good = {"ok": True, "agent_ok": True, "tool_ok": True, "args_ok": {"clip": True}}
+    bad = {"ok": False, "agent_ok": True, "tool_ok": True, "args_ok": {"clip": False}}
+    out = conversation_scores([{"turns": [good, good], "ok": True}, {"turns": [good, bad], "ok": False}])
+    assert out["fully_right"] == 0.5 and out["turns"] == 4
+    assert out["turn_accuracy"] == 0.75 and out["arg_accuracy"] == 0.75 and out["agent_accuracy"] == 1.0

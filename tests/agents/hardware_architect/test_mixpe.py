@@ -116,3 +116,23 @@ def test_spec_is_complete() -> None:
     assert all(k == k.lower() for k in AGENT.keywords)
     assert {t.name for t in AGENT.tools} == {"mixpe_gemm", "mixpe_perf", "gnn_profile", "gnn_fit", "gnn_explore"}
     assert "mixpe_perf" in load_prompt(AGENT.prompt)
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "check the mpGEMM with M=128, K=2048, N=64",
+        "bit exactness of a 128 by 2048 by 64 gemm",
+        "op counts for activations of 128x2048 times weights of 2048x64",
+        "verify the gemm with m 128, k 2048 and n 64",
+        "check the mixed-precision gemm, shape (128, 2048, 64)",
+    ],
+)
+def test_a_stated_matrix_shape_is_honoured_in_any_spelling(request_text: str) -> None:
+    call = plan(request_text)
+    assert (call.tool, {k: call.args[k] for k in "mkn"}) == ("mixpe_gemm", {"m": 128, "k": 2048, "n": 64})
+
+
+def test_uniform_weight_bits_are_read() -> None:
+    assert plan("speedup with uniform 8-bit weights on OPT-6.7B").args["weight_bits"] == 8
+    assert plan("energy on ViT-Base with weights quantised to 8 bits").args["weight_bits"] == 8
