@@ -34,6 +34,7 @@ from tools.docqa import (
     run_docqa_search,
     run_docqa_stats,
 )
+from tools.docqa.vocabulary import openroad_terms
 
 __all__ = ("AGENT", "plan", "render")
 
@@ -238,4 +239,5 @@ AGENT = AgentSpec(
     render=render,
     prompt="eda_doc_qa",
     commands=("docqa",),
+    vocabulary=openroad_terms,
 )

@@ -68,8 +68,12 @@ class Settings(BaseSettings):
     qdrant_url: str | None = Field(
         default=None, description="Qdrant server for the doc-QA index, e.g. http://localhost:6333; default: embedded."
     )
-    router_min_score: float = Field(default=0.38, ge=0, le=1, description="Semantic router: least similarity to accept.")
-    router_margin: float = Field(default=0.04, ge=0, le=1, description="Semantic router: least lead over the runner-up.")
+    router_min_score: float = Field(
+        default=0.5, ge=0, le=1, description="Router: least probability of the best agent to route without doubt."
+    )
+    router_margin: float = Field(
+        default=0.1, ge=0, le=1, description="Router: least lead over out-of-scope for a one-shot request in doubt."
+    )
 
     @classmethod
     def settings_customise_sources(
