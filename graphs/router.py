@@ -31,7 +31,7 @@ from chipcrew.settings import Settings
 from prompts import load_prompt
 from tools.embedding import Embedder, encode_cached, load_embedder
 
-from .route_classifier import Bank, RouteClassifier, features
+from .route_classifier import LEXICAL_CAP, Bank, RouteClassifier, features
 from .route_evidence import Evidence
 
 __all__ = ("RouteDecision", "Router", "OUT_OF_SCOPE", "EVIDENCE")
@@ -40,6 +40,9 @@ OUT_OF_SCOPE = "out_of_scope"
 Tier = Literal["explicit", "semantic", "llm", "clarify", "abstain"]
 
 EVIDENCE = 0.1  # the agents together at least this probable: the request is about something we do
+VOCABULARY_ODDS = 3.0  # log-odds added per vocabulary term (up to 2): an agent's own tool, method or command name
+# is strong evidence the bank rarely shows (few utterances name `set_global_routing_layer_adjustment`), so it is a
+# fixed prior rather than a learned weight (chosen on the dev splits)
 
 
 @dataclass
@@ -121,8 +124,11 @@ class Router:
     def probabilities(self, text: str) -> dict[str, float]:
         """The classifier's probability per class (agents and ``out_of_scope``), summing to one."""
         query = self.embedder.encode([text])
-        x = features(query, self.bank.similarity_features(query), np.array([self._lexical(text)], np.float32))
-        return dict(zip(self.classes, self.classifier.probabilities(x)[0].tolist()))
+        lexical = np.array([self._lexical(text)], np.float32)
+        x = features(query, self.bank.similarity_features(query), lexical)
+        prior = np.zeros((1, len(self.classes)), np.float32)
+        prior[0, : len(self.agents)] = VOCABULARY_ODDS * np.minimum(lexical[0, 1::2], LEXICAL_CAP)
+        return dict(zip(self.classes, self.classifier.probabilities(x, prior)[0].tolist()))
 
     def scores(self, text: str) -> dict[str, float]:
         """``probabilities`` rounded for display and state."""
@@ -133,6 +139,25 @@ class Router:
         for pattern, name in self._explicit:
             if (among is None or name in among) and pattern.search(text):
                 return name
+        return None
+
+    def pick(self, reply: str, candidates: tuple[str, ...], request: str = "") -> str | None:
+        """The agent a reply to a clarifying question chooses: one it names (any registered agent), "first" or
+        "second" of ``candidates``, nobody for "neither"/"none"/"no"; else the reply routed alone, then together
+        with the ``request`` it answers."""
+        named = self.explicit(reply)
+        if named is not None:
+            return named
+        words = set(re.findall(r"[a-z0-9]+", reply.lower()))
+        if words & {"neither", "none", "nobody", "no", "cancel"}:
+            return None
+        for i, ordinal in enumerate(({"1", "first", "former"}, {"2", "second", "latter"})):
+            if words & ordinal and i < len(candidates):
+                return candidates[i]
+        for text in (reply, f"{request} {reply}"):
+            decision = self.route(text, allow_llm=False)
+            if decision.agent is not None:
+                return decision.agent
         return None
 
     def route(self, request: str, *, allow_llm: bool = True) -> RouteDecision:

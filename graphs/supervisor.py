@@ -22,10 +22,10 @@ from chipcrew.settings import Settings
 from prompts import load_prompt
 from tools.common import ChipCrewError, use_context
 
-from .router import Router
+from .router import RouteDecision, Router
 from .state import CrewState
 
-__all__ = ("Runtime", "build_supervisor", "plan_call", "NO_SPECIALIST", "format_validation_error")
+__all__ = ("Runtime", "build_supervisor", "plan_call", "clarifying_question", "NO_SPECIALIST", "format_validation_error")
 
 NO_SPECIALIST = "no_specialist"
 
@@ -72,15 +72,11 @@ def _router_node(rt: Runtime, clarify: bool) -> Any:
     def route(state: CrewState) -> dict[str, Any]:
         request = state["request"]
         decision = rt.router.route(request, allow_llm=rt.settings.llm_capable)
-        if decision.agent is None and decision.needs_clarification and clarify:
-            options = ", ".join(rt.agents)
-            reply = interrupt({"question": f"I am not sure who should handle this. Which specialist: {options}?", "options": list(rt.agents)})
-            retry = rt.router.route(str(reply), allow_llm=False)
-            if retry.agent is None:
-                retry = rt.router.route(f"{request} {reply}", allow_llm=False)
-            if retry.agent is not None:
-                decision = retry
-                decision.tier = "clarify"
+        if decision.needs_clarification and clarify and len(decision.candidates) >= 2:
+            reply = interrupt(clarifying_question(rt, decision.candidates))
+            choice = rt.router.pick(str(reply), decision.candidates, request)
+            reason = f"the user chose {choice}" if choice else "the user chose neither specialist"
+            decision = RouteDecision(choice, "clarify", decision.scores, reason=reason)
         return {
             "agent": decision.agent,
             "router_tier": decision.tier,
@@ -92,6 +88,20 @@ def _router_node(rt: Runtime, clarify: bool) -> Any:
         }
 
     return route
+
+
+def clarifying_question(rt: Runtime, candidates: tuple[str, ...]) -> dict[str, Any]:
+    """The interrupt's payload: a question naming the two best agents and what each does."""
+    first, second = candidates[:2]
+
+    def what(name: str) -> str:
+        return rt.agents[name].description.split(":")[0].split(";")[0].rstrip(".")
+
+    question = (
+        f"I am not sure who should handle this. The {first} ({what(first)}) or the {second} ({what(second)})? "
+        "Answer with one of them, or 'neither'."
+    )
+    return {"question": question, "options": [first, second]}
 
 
 def _no_specialist_node(rt: Runtime) -> Any:
