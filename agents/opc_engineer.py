@@ -315,7 +315,12 @@ def _render_evaluate(r: LithoEvaluateResult) -> str:
 
 
 def _render_clips(r: OPCListClipsResult) -> str:
-    return f"**{r.count} {r.suite} clips:** " + ", ".join(r.clips)
+    return (
+        f"**{r.count} {r.suite} clips:** " + ", ".join(r.clips) + "\n\nName a clip to optimise its mask (DiffOPC, "
+        "pixel ILT, EPE-feedback MB-OPC, or CAMO, the reinforcement-learning policy, which reports its segment moves), "
+        "to simulate its print at the process corners, or to score a mask; 'search an OPC recipe' runs the recipe "
+        "assistant (search, recipe tree, rule script)."
+    )
 
 
 render = render_by_type(
@@ -385,11 +390,13 @@ AGENT = AgentSpec(
         "give me the contest score of my mask on case 5",
         "correct the mask with segment moves learned by the CAMO policy",
         "what fragmentation and feedback gain does the EPE-driven OPC use",
+        "which segment moves did the RL policy pick on this clip",
+        "explain the choices of the reinforcement learning agent for the mask",
     ),
     keywords=(
         "opc", "diffopc", "ilt", "inverse lithography", "lithography", "litho", "mask", "epe", "edge placement",
         "pv band", "pvband", "process window", "aerial image", "clip", "m1_test", "iccad", "via", "sraf", "serif",
-        "shots", "mrc", "resist", "print", "camo", "reinforcement learning", "recipe", "opc recipe", "socs", "hopkins",
+        "shots", "mrc", "resist", "print", "camo", "reinforcement learning", "recipe", "opc recipe", "socs", "hopkins", "rl",
         "defocus", "lithobench",
     ),
     tools=(

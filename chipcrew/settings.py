@@ -69,10 +69,10 @@ class Settings(BaseSettings):
         default=None, description="Qdrant server for the doc-QA index, e.g. http://localhost:6333; default: embedded."
     )
     router_min_score: float = Field(
-        default=0.5, ge=0, le=1, description="Router: least probability of the best agent to route without doubt."
+        default=0.6, ge=0, le=1, description="Router: least probability of the best agent to route without doubt."
     )
     router_margin: float = Field(
-        default=0.1, ge=0, le=1, description="Router: least lead over out-of-scope for a one-shot request in doubt."
+        default=0.2, ge=0, le=1, description="Router: least lead over out-of-scope for a one-shot request in doubt."
     )
 
     @classmethod

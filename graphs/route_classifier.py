@@ -26,7 +26,7 @@ EMBED_SCALE = 8.0  # the unit-norm embedding's components are ~0.05: scaled so o
 SIM_SCALE = 3.0  # feature scales set how hard the L2 penalty holds each group back
 LEX_SCALE = 1.0
 C = 8.0  # inverse L2 strength
-# (scales and C chosen by cross-validation on the bank and accuracy on the dev splits, never the held-out ones)
+# (scales and C chosen on the dev splits of both routing sets, never the held-out ones; thresholds likewise)
 
 
 @dataclass(frozen=True)

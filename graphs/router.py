@@ -67,8 +67,8 @@ class Router:
         agents: dict[str, AgentSpec],
         embedder: Embedder,
         llm: LLMClient | None = None,
-        min_score: float = 0.5,
-        margin: float = 0.1,
+        min_score: float = 0.6,
+        margin: float = 0.2,
         cache_dir: Path | None = None,
     ):
         """``cache_dir`` keeps the example utterances' vectors and the classifier's weights (seconds to compute,
