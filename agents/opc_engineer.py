@@ -392,6 +392,8 @@ AGENT = AgentSpec(
         "what fragmentation and feedback gain does the EPE-driven OPC use",
         "which segment moves did the RL policy pick on this clip",
         "explain the choices of the reinforcement learning agent for the mask",
+        "what did the RL policy do on the clip",
+        "show what the reinforcement learning agent decided",
     ),
     keywords=(
         "opc", "diffopc", "ilt", "inverse lithography", "lithography", "litho", "mask", "epe", "edge placement",

@@ -42,7 +42,9 @@ Tier = Literal["explicit", "semantic", "llm", "clarify", "abstain"]
 EVIDENCE = 0.1  # the agents together at least this probable: the request is about something we do
 VOCABULARY_ODDS = 3.0  # log-odds added per vocabulary term (up to 2): an agent's own tool, method or command name
 # is strong evidence the bank rarely shows (few utterances name `set_global_routing_layer_adjustment`), so it is a
-# fixed prior rather than a learned weight (chosen on the dev splits)
+# fixed prior rather than a learned weight
+KEYWORD_ODDS = 1.0  # log-odds per hand-written keyword (up to 2), on top of what the classifier learned from them
+# (both chosen on the dev splits of the two routing sets)
 
 
 @dataclass
@@ -127,7 +129,8 @@ class Router:
         lexical = np.array([self._lexical(text)], np.float32)
         x = features(query, self.bank.similarity_features(query), lexical)
         prior = np.zeros((1, len(self.classes)), np.float32)
-        prior[0, : len(self.agents)] = VOCABULARY_ODDS * np.minimum(lexical[0, 1::2], LEXICAL_CAP)
+        capped = np.minimum(lexical[0], LEXICAL_CAP)
+        prior[0, : len(self.agents)] = KEYWORD_ODDS * capped[0::2] + VOCABULARY_ODDS * capped[1::2]
         return dict(zip(self.classes, self.classifier.probabilities(x, prior)[0].tolist()))
 
     def scores(self, text: str) -> dict[str, float]:
