@@ -77,7 +77,7 @@ class RouteClassifier:
 
     def probabilities(self, x: np.ndarray, prior: np.ndarray | None = None) -> np.ndarray:
         """Softmax of the logits, plus ``prior`` (log-odds per class, e.g. evidence the bank cannot teach)."""
-        logits = x @ self.coef.T + self.intercept
+        logits = (x @ self.coef.T + self.intercept).astype(np.float64)  # float32 rounds a near-certain class to 1
         if prior is not None:
             logits = logits + prior
         logits -= logits.max(axis=1, keepdims=True)
