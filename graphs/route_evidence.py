@@ -55,7 +55,7 @@ def _pattern(terms: typing.Iterable[str]) -> re.Pattern[str] | None:
     """One alternation matching any term as a whole word (longest first); ``_`` and ``-`` inside terms match as
     written or as a space, so ``global placement`` finds ``global_placement``."""
     alts = []
-    for term in sorted(set(terms), key=len, reverse=True):
+    for term in sorted(set(terms), key=lambda t: (-len(t), t)):  # a stable order: the signature keys a cache
         parts = [re.escape(p) for p in re.split(r"[_\s]+", term.strip()) if p]
         if parts:
             alts.append(r"[_\s]".join(parts) if term.startswith("-") else r"[_\s]?".join(parts) if len(parts) > 1 else parts[0])

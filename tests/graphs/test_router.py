@@ -165,3 +165,23 @@ def test_classifier_weights_are_cached_and_read_back(router: Router, tmp_path: P
     second = Router(registry(), load_embedder(), cache_dir=tmp_path)
     text = "simulate M1_test2 at the defocus corner"
     assert second.probabilities(text) == pytest.approx(first.probabilities(text), abs=1e-6)
+
+
+def test_evidence_signature_is_the_same_in_every_process() -> None:
+    """The signature keys the classifier's cache: with Python's per-process string hashing it must not depend on
+    set order, or every CLI start would miss the cache and retrain (seconds, and scikit-learn's import)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from agents import registry; from graphs.route_evidence import Evidence; import hashlib; "
+        "print(hashlib.sha256(Evidence.from_agents(registry()).signature().encode()).hexdigest())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    runs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**env, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    }
+    assert len(runs) == 1
