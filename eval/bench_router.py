@@ -68,7 +68,7 @@ def run_bench(
         scores = routing_scores(expected, predicted)
         sets[f"{name}/{split}"] = {"n": scores["n"], **{k: scores[k] for k in METRICS}}
     bank = router_bank(agents)
-    lexical = np.array([router._lexical(t) for t in bank], np.float32)
+    lexical = np.array([router.lexical_counts(t) for t in bank], np.float32)
     result = {
         "n": len(jobs),
         "startup_s": startup,

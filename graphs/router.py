@@ -87,7 +87,7 @@ class Router:
         vectors = encode_cached(embedder, texts, cache_dir)
         self.bank = Bank(vectors, labels, self.classes)
         self.evidence = Evidence.from_agents(agents)
-        lexical = np.array([self._lexical(t) for t in texts], np.float32)
+        lexical = np.array([self.lexical_counts(t) for t in texts], np.float32)
         x = features(vectors, self.bank.similarity_features(vectors, leave_one_out=True), lexical)
         key = [texts, labels.tolist(), hashlib.sha256(vectors.tobytes()).hexdigest(), self.evidence.signature()]
         self.classifier = RouteClassifier.cached(key, x, labels, self.classes, cache_dir)
@@ -119,14 +119,15 @@ class Router:
                 out.append((re.compile(rf"^\s*{re.escape(cmd)}\b", re.I), agent.name))
         return out
 
-    def _lexical(self, text: str) -> list[int]:
+    def lexical_counts(self, text: str) -> list[int]:
+        """Per agent in order, its keyword and vocabulary hits in ``text`` (the classifier's lexical features)."""
         hits = self.evidence.hits(text)
         return [n for name in self.agents for n in hits[name]]
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The classifier's probability per class (agents and ``out_of_scope``), summing to one."""
         query = self.embedder.encode([text])
-        lexical = np.array([self._lexical(text)], np.float32)
+        lexical = np.array([self.lexical_counts(text)], np.float32)
         x = features(query, self.bank.similarity_features(query), lexical)
         prior = np.zeros((1, len(self.classes)), np.float32)
         capped = np.minimum(lexical[0], LEXICAL_CAP)
