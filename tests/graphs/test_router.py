@@ -3,13 +3,13 @@ probabilities, the agents' own vocabulary as evidence, uncertain requests that a
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
 
+import pytest
+
 from agents import registry
-from graphs.route_evidence import Evidence, agent_vocabulary
 from chipcrew.settings import Settings
+from graphs.route_evidence import Evidence, agent_vocabulary
 from graphs.router import OUT_OF_SCOPE as NOBODY
 from graphs.router import Router
 from tools.embedding import load_embedder
