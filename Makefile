@@ -18,6 +18,9 @@ test-all: setup
 eval-gate: setup
 	.venv/bin/chipcrew eval run --suite routing --split heldout --out .eval/routing \
 		--fail-under routing.accuracy=0.95 --fail-under routing.abstention_recall=0.95
+	.venv/bin/chipcrew eval run --suite routing_general --split heldout --out .eval/routing_general \
+		--fail-under routing_general.accuracy=0.97 --fail-under routing_general.answer_rate=0.98 \
+		--fail-under routing_general.abstention_recall=0.95
 	.venv/bin/chipcrew eval run --suite tools --out .eval/tools \
 		--fail-under tools.tool_accuracy=0.96 --fail-under tools.arg_accuracy=0.95
 	.venv/bin/chipcrew eval run --suite conversations --out .eval/conversations \

@@ -86,6 +86,9 @@ class AgentSpec:
         plan: the deterministic planner.
         render: the template answer writer.
         prompt: name of the system prompt file under ``prompts/`` (without ``.txt``).
+        commands: words that name this agent when a request starts with them (``docqa ...``).
+        vocabulary: returns further terms that are strong evidence for this agent (e.g. every OpenROAD command
+            name in the docs index); called once when the router is built, so it may read files.
     """
 
     name: str
@@ -97,6 +100,7 @@ class AgentSpec:
     render: Renderer
     prompt: str
     commands: tuple[str, ...] = field(default=())
+    vocabulary: Callable[[], tuple[str, ...]] | None = None
 
     def tool(self, name: str) -> ToolSpec:
         """The tool called ``name``; the error lists this agent's tools."""

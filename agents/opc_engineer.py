@@ -379,7 +379,12 @@ def _render_evaluate(r: LithoEvaluateResult) -> str:
 
 
 def _render_clips(r: OPCListClipsResult) -> str:
-    return f"**{r.count} {r.suite} clips:** " + ", ".join(r.clips)
+    return (
+        f"**{r.count} {r.suite} clips:** " + ", ".join(r.clips) + "\n\nName a clip to optimise its mask (DiffOPC, "
+        "pixel ILT, EPE-feedback MB-OPC, or CAMO, the reinforcement-learning policy, which reports its segment moves), "
+        "to simulate its print at the process corners, or to score a mask; 'search an OPC recipe' runs the recipe "
+        "assistant (search, recipe tree, rule script)."
+    )
 
 
 render = render_by_type(
@@ -433,11 +438,32 @@ AGENT = AgentSpec(
         "search an OPC recipe for the metal clips and summarise it as rules",
         "find the best mbopc recipe per topology class with reinforcement learning",
         "fit a recipe tree and apply it to M1_test3",
+        "which kernels, threshold and dose were behind this EPE number",
+        "what process corners are used for the PV band figure",
+        "explain how the L2 metric of a mask is computed here",
+        "what did the reinforcement learning policy choose for each segment",
+        "show the decisions the RL agent made on the clip",
+        "summarise the recipe that the search found for the metal clips",
+        "what is the best OPC recipe for line ends and corners",
+        "run the OPC recipe assistant on the LithoBench clips",
+        "search for a good OPC recipe with a small budget",
+        "how is the edge placement error measured in the contest metric",
+        "what settings does the litho model use: wavelength, NA, threshold",
+        "optimise the photomask so the wafer image matches the layout",
+        "what does the wafer image look like at the focus corner",
+        "give me the contest score of my mask on case 5",
+        "correct the mask with segment moves learned by the CAMO policy",
+        "what fragmentation and feedback gain does the EPE-driven OPC use",
+        "which segment moves did the RL policy pick on this clip",
+        "explain the choices of the reinforcement learning agent for the mask",
+        "what did the RL policy do on the clip",
+        "show what the reinforcement learning agent decided",
     ),
     keywords=(
         "opc", "diffopc", "ilt", "inverse lithography", "lithography", "litho", "mask", "epe", "edge placement",
         "pv band", "pvband", "process window", "aerial image", "clip", "m1_test", "iccad", "via", "sraf", "serif",
-        "shots", "mrc", "resist", "print", "camo", "reinforcement learning", "recipe", "opc recipe",
+        "shots", "mrc", "resist", "print", "camo", "reinforcement learning", "recipe", "opc recipe", "socs", "hopkins", "rl",
+        "defocus", "lithobench",
     ),
     tools=(
         ToolSpec(

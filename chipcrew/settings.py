@@ -11,9 +11,19 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
-from tools.common import RunContext, default_cache_dir, default_home, default_shared_data
+from tools.common import (
+    RunContext,
+    default_cache_dir,
+    default_home,
+    default_shared_data,
+)
 
 __all__ = ("Settings", "config_file")
 
@@ -72,8 +82,12 @@ class Settings(BaseSettings):
         default=None, description="Token the web workspace asks of every request; required to bind beyond loopback."
     )
     web_upload_limit_mb: float = Field(default=20.0, gt=0, description="Largest clip the web workspace accepts. In MB.")
-    router_min_score: float = Field(default=0.38, ge=0, le=1, description="Semantic router: least similarity to accept.")
-    router_margin: float = Field(default=0.04, ge=0, le=1, description="Semantic router: least lead over the runner-up.")
+    router_min_score: float = Field(
+        default=0.6, ge=0, le=1, description="Router: least probability of the best agent to route without doubt."
+    )
+    router_margin: float = Field(
+        default=0.2, ge=0, le=1, description="Router: least lead over out-of-scope for a one-shot request in doubt."
+    )
 
     @classmethod
     def settings_customise_sources(

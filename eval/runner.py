@@ -33,10 +33,10 @@ from .scorers import (
     trajectory_match,
 )
 
-__all__ = ("run_eval", "SUITES")
+__all__ = ("SUITES", "run_eval")
 
-SUITES = ("routing", "tools", "tasks", "conversations")
-Suite = Literal["routing", "tools", "tasks", "conversations", "all"]
+SUITES = ("routing", "routing_general", "tools", "tasks", "conversations")
+Suite = Literal["routing", "routing_general", "tools", "tasks", "conversations", "all"]
 
 _CREW: Any = None  # one per worker process, built by _init_worker
 _JUDGE = False  # LLM-as-judge of task answers: off by default, never a gate
@@ -56,7 +56,8 @@ def _run_job(kind: str, cases: list[dict[str, Any]], repeats: int) -> list[dict[
 
 
 def _run_case(kind: str, case: dict[str, Any], repeats: int) -> dict[str, Any]:
-    runner = {"routing": _routing_case, "tools": _tool_case, "tasks": _task_case, "conversations": _conversation_case}[kind]
+    runner = {"routing": _routing_case, "routing_general": _routing_case, "tools": _tool_case, "tasks": _task_case,
+              "conversations": _conversation_case}[kind]
     trials = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -209,7 +210,7 @@ def _summarise(kind: str, rows: list[dict[str, Any]], repeats: int) -> dict[str,
     lat = latency_stats([r["seconds"] for r in scored])
     base: dict[str, Any] = {"n": len(scored), "skipped": len(rows) - len(scored), **lat}
     base["error_rate"] = sum("error" in r for r in scored) / len(scored) if scored else 0.0
-    if kind == "routing":
+    if kind.startswith("routing"):
         base.update(routing_scores([r.get("expected") for r in scored], [r.get("predicted") for r in scored]))
         tiers: dict[str, int] = {}
         for r in scored:

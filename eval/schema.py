@@ -2,6 +2,9 @@
 
 - routing: ``{"id", "request", "expected_agent" (name or null), "split"}``; null means "no specialist
   handles this".
+- routing_general: the same fields; requests written apart from the router's utterance bank (from the OpenROAD
+  docs' headings and commands, the papers' terms, typos, tool prefixes, near-domain out-of-scope requests), so it
+  predicts real use; none may be (nearly) one of the bank's utterances.
 - tools (BFCL style): ``{"id", "agent", "request", "tool", "args": {name: [acceptable values]}, "split"}``; an
   empty string among the values means the argument may be omitted; numbers match within ``tolerance``.
 - tasks: ``{"id", "agent", "request", "checks": [{"path", "op", "value"}], "split"}``, run end to end; ``path``
@@ -18,6 +21,7 @@ lists: ``"method": [["ilt", "diffopc"]]``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,16 +30,17 @@ from pydantic import BaseModel, Field, ValidationError
 from tools.common import InputError
 
 __all__ = (
-    "RoutingCase",
-    "ToolCase",
-    "TaskCase",
-    "Check",
-    "ConversationTurn",
-    "ConversationCase",
     "DATASETS",
-    "load_cases",
-    "validate_datasets",
+    "Check",
+    "ConversationCase",
+    "ConversationTurn",
+    "RoutingCase",
     "Split",
+    "TaskCase",
+    "ToolCase",
+    "load_cases",
+    "router_bank",
+    "validate_datasets",
 )
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
@@ -91,14 +96,16 @@ class TaskCase(BaseModel):
 
 _MODELS: dict[str, type[BaseModel]] = {
     "routing": RoutingCase,
+    "routing_general": RoutingCase,
     "tools": ToolCase,
     "tasks": TaskCase,
     "conversations": ConversationCase,
 }
+NEAR_DUPLICATE = 0.75  # word-set Jaccard at or above which a case counts as a copy of a bank utterance
 
 
 def load_cases(kind: str, split: Split = "all", path: Path | None = None) -> list[Any]:
-    """Cases of ``kind`` (routing, tools, tasks) in ``split``; a bad line names its file, line and field."""
+    """Cases of ``kind`` (routing, routing_general, tools, tasks, conversations) in ``split``; a bad line names its file, line and field."""
     if kind not in _MODELS:
         raise InputError("suite", kind, list(_MODELS))
     file = path or DATASETS / f"{kind}.jsonl"
@@ -124,6 +131,7 @@ def validate_datasets() -> list[str]:
     agents = registry()
     known = set(agents)
     examples = {e.strip().lower() for a in agents.values() for e in a.examples}
+    bank = [_words(e) for e in router_bank(agents)]
     problems: list[str] = []
     for kind in _MODELS:
         seen: set[str] = set()
@@ -139,6 +147,8 @@ def validate_datasets() -> list[str]:
                 problems.append(f"{kind} {case.id}: unknown agent {agent!r}")
             if case.split == "heldout" and case.request.strip().lower() in examples:
                 problems.append(f"{kind} {case.id}: held-out request is one of the router's example utterances")
+            if kind == "routing_general" and any(_jaccard(_words(case.request), b) >= NEAR_DUPLICATE for b in bank):
+                problems.append(f"{kind} {case.id}: request is nearly one of the router's utterances (bank)")
             if kind == "tools" and case.agent in agents and case.tool not in {t.name for t in agents[case.agent].tools}:
                 problems.append(f"tools {case.id}: {case.agent} has no tool {case.tool!r}")
     return problems
@@ -155,3 +165,18 @@ def _turn_problems(case: ConversationCase, agents: dict[str, Any], examples: set
         if case.split == "heldout" and turn.request.strip().lower() in examples:
             problems.append(f"{where}: held-out request is one of the router's example utterances")
     return problems
+
+
+def router_bank(agents: dict[str, Any]) -> list[str]:
+    """Every utterance the router learns from: each agent's description and examples, and the out-of-scope ones."""
+    from agents.out_of_scope import OUT_OF_SCOPE_EXAMPLES
+
+    return [t for a in agents.values() for t in (a.description, *a.examples)] + list(OUT_OF_SCOPE_EXAMPLES)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0

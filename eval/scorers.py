@@ -34,6 +34,8 @@ def routing_scores(expected: Sequence[str | None], predicted: Sequence[str | Non
 
     Abstention (predicting no agent) is scored as a detector of out-of-scope requests: precision = abstentions
     that were right / all abstentions; recall = out-of-scope requests abstained on / all out-of-scope requests.
+    The false-refusal rate counts in-scope requests refused (no agent) among all in-scope requests, apart from
+    accuracy, which also counts the wrong agent; ``answer_rate`` is its complement (for ``--fail-under`` gates).
     """
     if len(expected) != len(predicted):
         raise ValueError(f"expected and predicted differ in length ({len(expected)} vs {len(predicted)})")
@@ -43,6 +45,8 @@ def routing_scores(expected: Sequence[str | None], predicted: Sequence[str | Non
         confusion.setdefault(e, Counter())[p] += 1  # type: ignore[arg-type]
     abstained = [e for e, p in pairs if p == NONE]
     out_of_scope = [p for e, p in pairs if e == NONE]
+    in_scope = [p for e, p in pairs if e != NONE]
+    refused = sum(p == NONE for p in in_scope) / len(in_scope) if in_scope else 0.0
     n = len(pairs)
     return {
         "n": n,
@@ -50,6 +54,8 @@ def routing_scores(expected: Sequence[str | None], predicted: Sequence[str | Non
         "abstention_precision": sum(e == NONE for e in abstained) / len(abstained) if abstained else 1.0,
         "abstention_recall": sum(p == NONE for p in out_of_scope) / len(out_of_scope) if out_of_scope else 1.0,
         "wrong_agent_rate": sum(p not in (e, NONE) for e, p in pairs) / n if n else 0.0,
+        "false_refusal_rate": refused,
+        "answer_rate": 1.0 - refused,
         "confusion": {e: dict(c) for e, c in confusion.items()},
     }
 

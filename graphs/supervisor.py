@@ -30,18 +30,19 @@ from .conversation import (
     remember,
     route_followup,
 )
-from .router import Router
+from .router import RouteDecision, Router
 from .state import CrewState
 
 __all__ = (
+    "MAX_SWEEP_RUNS",
+    "NO_SPECIALIST",
     "Runtime",
+    "ask_for_missing",
     "build_supervisor",
+    "clarifying_question",
     "plan_call",
     "plan_in_session",
     "route_in_session",
-    "NO_SPECIALIST",
-    "MAX_SWEEP_RUNS",
-    "ask_for_missing",
 )
 
 NO_SPECIALIST = "no_specialist"
@@ -128,15 +129,11 @@ def _router_node(rt: Runtime, clarify: bool) -> Any:
     def route(state: CrewState) -> dict[str, Any]:
         request = state["request"]
         decision = route_in_session(rt, request, state.get("memory"))
-        if decision.agent is None and decision.needs_clarification and clarify:
-            options = ", ".join(rt.agents)
-            reply = interrupt({"question": f"I am not sure who should handle this. Which specialist: {options}?", "options": list(rt.agents)})
-            retry = rt.router.route(str(reply), allow_llm=False)
-            if retry.agent is None:
-                retry = rt.router.route(f"{request} {reply}", allow_llm=False)
-            if retry.agent is not None:
-                decision = retry
-                decision.tier = "clarify"
+        if decision.needs_clarification and clarify and len(decision.candidates) >= 2:
+            reply = interrupt(clarifying_question(rt, decision.candidates))
+            choice = rt.router.pick(str(reply), decision.candidates, request)
+            reason = f"the user chose {choice}" if choice else "the user chose neither specialist"
+            decision = RouteDecision(choice, "clarify", decision.scores, reason=reason)
         return {
             "agent": decision.agent,
             "router_tier": decision.tier,
@@ -148,6 +145,20 @@ def _router_node(rt: Runtime, clarify: bool) -> Any:
         }
 
     return route
+
+
+def clarifying_question(rt: Runtime, candidates: tuple[str, ...]) -> dict[str, Any]:
+    """The interrupt's payload: a question naming the two best agents and what each does."""
+    first, second = candidates[:2]
+
+    def what(name: str) -> str:
+        return rt.agents[name].description.split(":")[0].split(";")[0].rstrip(".")
+
+    question = (
+        f"I am not sure who should handle this. The {first} ({what(first)}) or the {second} ({what(second)})? "
+        "Answer with one of them, or 'neither'."
+    )
+    return {"question": question, "options": [first, second]}
 
 
 def _no_specialist_node(rt: Runtime) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -154,7 +155,8 @@ class _NumpyBert:
         for n in range(self.layers):
             p = f"encoder.layer.{n}."
             q, k, v = (self._split(self._linear(x, p + f"attention.self.{m}")) for m in ("query", "key", "value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1]) + bias  # (B, heads, T, T)
+            scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1]) + bias  # (B, heads, T, T); a Python float
+            # keeps float32 (a NumPy float64 scalar would promote the rest of the pass to float64: 3x slower)
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             context = (scores / scores.sum(-1, keepdims=True)) @ v  # (B, heads, T, head_dim)
             context = context.transpose(0, 2, 1, 3).reshape(batch, length, -1)
@@ -178,7 +180,7 @@ class _NumpyBert:
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     """Exact GELU, x * Phi(x), with erf from Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7)."""
-    z = np.abs(x) / np.sqrt(2.0)
+    z = np.abs(x) / math.sqrt(2.0)
     t = 1.0 / (1.0 + 0.3275911 * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))

@@ -21,7 +21,7 @@ def _run(module: str, out: OutOpt, quick: bool, as_json: bool) -> None:
 
 
 def router(out: OutOpt = None, quick: QuickOpt = False, as_json: JsonOpt = False) -> None:
-    """Router accuracy, abstention and latency on the routing dataset."""
+    """Router accuracy, false refusals, out-of-scope recall and latency on both routing sets."""
     _run("eval.bench_router", out, quick, as_json)
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.schema import load_cases, validate_datasets
+from eval import schema
+from eval.schema import NEAR_DUPLICATE, load_cases, router_bank, validate_datasets
 from tools.common import InputError
 
 
@@ -35,7 +36,7 @@ def test_bad_line_names_file_line_and_model(tmp_path: Path) -> None:
 
 
 def test_unknown_suite_lists_the_suites() -> None:
-    with pytest.raises(InputError, match="routing, tools, tasks, conversations"):
+    with pytest.raises(InputError, match="routing, routing_general, tools, tasks, conversations"):
         load_cases("speed")
 
 
@@ -55,3 +56,35 @@ def test_tool_cases_of_each_stated_argument_kind_in_both_splits() -> None:
         splits = {c.split for c in cases if c.id.startswith(f"{kind}-")}
         assert splits == {"dev", "heldout"}, kind
     assert any(not c.valid for c in cases if c.id.startswith("sign-"))
+
+
+def test_general_routing_set_covers_every_kind_in_both_splits() -> None:
+    cases = load_cases("routing_general")
+    assert len(cases) >= 250 and len({c.id for c in cases}) == len(cases)
+    for split in ("dev", "heldout"):
+        part = [c for c in cases if c.split == split]
+        per_agent = {a: sum(c.expected_agent == a for c in part) for a in {c.expected_agent for c in cases}}
+        assert per_agent[None] >= 20 and all(n >= 10 for n in per_agent.values()), (split, per_agent)
+
+
+def test_general_routing_set_is_apart_from_the_router_bank() -> None:
+    """No case is (nearly) one of the utterances the router is trained on: the set measures generalisation."""
+    from agents import registry
+
+    bank = [schema._words(t) for t in router_bank(registry())]
+    for case in load_cases("routing_general"):
+        words = schema._words(case.request)
+        closest = max(schema._jaccard(words, b) for b in bank)
+        assert closest < NEAR_DUPLICATE, case
+
+
+def test_a_bank_utterance_copied_into_the_general_set_is_reported(tmp_path: Path, monkeypatch) -> None:
+    from agents import registry
+
+    for f in schema.DATASETS.glob("*.jsonl"):
+        (tmp_path / f.name).write_text(f.read_text())
+    copied = registry()["opc_engineer"].examples[0]
+    with (tmp_path / "routing_general.jsonl").open("a") as sink:
+        sink.write(f'{{"id": "copy", "request": "{copied.upper()}!", "expected_agent": "opc_engineer", "split": "dev"}}\n')
+    monkeypatch.setattr(schema, "DATASETS", tmp_path)
+    assert validate_datasets() == ["routing_general copy: request is nearly one of the router's utterances (bank)"]

@@ -25,6 +25,8 @@ def test_routing_scores_confusion_and_abstention() -> None:
     assert s["abstention_precision"] == pytest.approx(1 / 2)  # abstained twice, right once
     assert s["abstention_recall"] == pytest.approx(1 / 2)  # two out-of-scope, one caught
     assert s["wrong_agent_rate"] == pytest.approx(1 / 5)
+    assert s["false_refusal_rate"] == pytest.approx(1 / 3)  # three in scope, one refused (apart from wrong agents)
+    assert s["answer_rate"] == pytest.approx(2 / 3)
 
 
 def test_routing_scores_rejects_unequal_lengths() -> None:

@@ -53,11 +53,38 @@ def test_progress_reaches_the_caller_as_message_and_fraction(settings_none: Sett
 
 def test_uncertain_route_asks_and_resumes_in_chat(settings_none: Settings) -> None:
     crew = ChipCrew(settings_none, clarify=True)
+    decision = crew.route("can you estimate this for my chip?")
     turn = crew.ask("can you estimate this for my chip?")
-    assert turn.question is not None and "hardware_architect" in turn.question
+    assert turn.question is not None and turn.agent is None and turn.tool_calls == []
+    assert all(name in turn.question for name in decision.candidates) and "hardware_architect" in decision.candidates
     turn = crew.resume("the hardware architect, for OPT-6.7B")
     assert (turn.agent, turn.router_tier) == ("hardware_architect", "clarify")
     assert turn.tool_calls[0]["tool"] == "mixpe_perf"
+
+
+def test_chat_reply_neither_ends_with_no_specialist(settings_none: Settings) -> None:
+    crew = ChipCrew(settings_none, clarify=True)
+    assert crew.ask("can you estimate this for my chip?").question is not None
+    turn = crew.resume("neither")
+    assert turn.agent is None and turn.router_tier == "clarify" and "No specialist handles this" in turn.answer
+
+
+def test_chat_does_not_ask_about_a_request_with_no_in_scope_evidence(settings_none: Settings) -> None:
+    turn = ChipCrew(settings_none, clarify=True).ask("what's the weather in Lisbon this weekend?")
+    assert turn.question is None and turn.agent is None and "No specialist handles this" in turn.answer
+
+
+def test_one_shot_ask_takes_the_best_agent_where_chat_would_ask(settings_none: Settings) -> None:
+    """Below the confidence threshold, far ahead of out of scope: ``ask`` runs the best agent, a chat asks first."""
+    doubtful = settings_none.model_copy(update={"router_min_score": 0.99, "router_margin": 0.2})
+    request = "compare the energy of the methods"
+    decision = ChipCrew(doubtful).route(request)
+    p_best, p_out = decision.scores["hardware_architect"], decision.scores["out_of_scope"]
+    assert p_best < 0.99 and p_best - p_out >= 0.2
+    turn = ChipCrew(doubtful).ask(request)
+    assert (turn.agent, turn.question) == ("hardware_architect", None) and turn.tool_calls[0]["tool"].startswith("mixpe")
+    chat = ChipCrew(doubtful, clarify=True).ask(request)
+    assert chat.question is not None and "hardware_architect" in chat.question and chat.tool_calls == []
 
 
 def test_embedded_backend_answers_end_to_end(settings_none: Settings, embedded_llm) -> None:
