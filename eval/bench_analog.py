@@ -12,7 +12,11 @@ and ``regret.png`` into the folder and prints:
 3. *llana*: LLANA and LLM-as-constraint end to end with each requested LLM: ``scripted`` (a deterministic
    stand-in that copies the best few-shot configuration with one knob nudged, and predicts the score of the
    nearest example), ``embedded`` (SmolLM2-135M on the CPU, honest and weak), ``openai`` (the configured
-   OpenAI-compatible endpoint, e.g. vLLM), ``none`` (the GP fallback), with LLM call counts and parse failures;
+   OpenAI-compatible endpoint, e.g. vLLM; added by default whenever ``CHIPCREW_OPENAI_BASE_URL`` is set),
+   ``none`` (the GP fallback); LLANA's published counts (10 candidates, 10 surrogate samples, 5 initial points),
+   and per LLM call its latency, candidates proposed and usable (valid, in range, not a duplicate).
+   A real endpoint: ``vllm serve Qwen/Qwen2.5-7B-Instruct`` on a GPU machine, then
+   ``CHIPCREW_OPENAI_BASE_URL=http://HOST:8000/v1 chipcrew bench analog --quick --llm scripted --llm openai``;
 4. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
 
 Published reference: LLANA (arXiv 2406.05250) reports only surrogate-model experiments (its layout data is not
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 import zlib
@@ -35,7 +40,7 @@ import numpy as np
 
 from chipcrew.llm.adapters import llana_prompts
 from tools.analog.circuits import load_circuit
-from tools.analog.llana import PromptFn, parse_configuration
+from tools.analog.llana import LLANAProposer, PromptFn, parse_configuration
 from tools.analog.models import gf180_library, user_library
 from tools.analog.optim import sobol_points
 from tools.analog.problem import KnobSpace, LayoutOptions, Problem
@@ -59,7 +64,9 @@ FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods"
         "llms": ["scripted", "none"], "llana_seeds": 5}
 QUICK = {"seeds": 2, "budget": 10, "n_init": 5, "landscape_points": 8, "methods": list(get_args(Baseline)),
          "llms": ["scripted"], "llana_seeds": 1}
-# SmolLM2-135M on 2 shared CPU cores needs seconds per call: fewer candidates, samples and examples for it
+# LLANA's own counts (10 candidates, 10 surrogate samples) are LLANAProposer's defaults and run with the scripted
+# stand-in and an endpoint; SmolLM2-135M on 2 shared CPU cores needs seconds per call (110 calls a step at the
+# published counts), so it runs with fewer candidates, samples and examples, recorded in the JSON's config.
 _LLANA_SMALL = {"n_candidates": 2, "n_samples": 1, "max_examples": 5}
 
 
@@ -170,7 +177,8 @@ def _run(problem: Problem, method: str, seed: int, cfg: dict[str, Any], llm: Pro
         "failed": sum(1 for t in log.trials if not t.converged),
         "seconds": wall,
         "eval_seconds": sum(t.seconds for t in log.trials),
-        "llm": vars(log.llm),
+        "llm": log.llm.totals(),
+        "llm_calls": [vars(r) for r in log.llm.records],
         "notes": log.notes,
         "box": {"low": list(log.subspace.low), "high": list(log.subspace.high)},
         "ties": [[n for n, g in zip(problem.space.names, log.subspace.group) if g == k]
@@ -217,9 +225,23 @@ def _summary(runs: list[dict[str, Any]], label: Callable[[dict[str, Any]], str])
             "overhead_per_run": ms([r["seconds"] - r["eval_seconds"] for r in rs]),
             "failed": sum(r["failed"] for r in rs),
             "regret_curve": curve,
-            "llm": {k: sum(r["llm"][k] for r in rs) for k in rs[0]["llm"]},
+            "llm": _llm_summary(rs),
             "notes": sorted({n for r in rs for n in r["notes"]}),
         }
+    return out
+
+
+def _llm_summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Counters summed over runs; latency and proposed/usable candidates from every recorded call."""
+    keys = ("calls", "errors", "unparsed", "out_of_range", "duplicates", "llm_candidates", "fallback_candidates",
+            "llm_predictions", "fallback_predictions", "seconds")
+    out: dict[str, float] = {k: sum(r["llm"][k] for r in runs) for k in keys}
+    calls = [c for r in runs for c in r["llm_calls"]]
+    lat = [c["seconds"] for c in calls]
+    cand = [c for c in calls if c["role"] == "candidate"]
+    out.update(latency_mean_s=float(np.mean(lat)) if lat else 0.0, latency_p50_s=float(np.median(lat)) if lat else 0.0,
+               latency_max_s=max(lat, default=0.0), candidate_calls=len(cand),
+               proposed=sum(c["proposed"] for c in cand), usable=sum(c["usable"] for c in cand))
     return out
 
 
@@ -276,6 +298,8 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
 
     torch.set_num_threads(1)
     cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr"}
+    if os.environ.get("CHIPCREW_OPENAI_BASE_URL"):  # a configured endpoint joins the default LLMs
+        cfg["llms"] = [*cfg["llms"], "openai"]
     cfg.update({k: v for k, v in options.items() if v is not None})
     out_dir.mkdir(parents=True, exist_ok=True)
     circuit = load_circuit(cfg["circuit"])
@@ -287,6 +311,7 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     for kind in cfg["llms"]:
         llm = _llm(kind, problem.space)
         llana = _LLANA_SMALL if kind in ("embedded",) else {}
+        cfg.setdefault("llana_options", {})[kind] = llana or {k: LLANAProposer.__dataclass_fields__[k].default for k in _LLANA_SMALL}
         for method in ("llana", "llana_constraint"):
             jobs += [(method, s, (kind, llm), llana) for s in range(cfg["llana_seeds"])]
     for j, (method, seed, llm, llana) in enumerate(jobs):
@@ -355,13 +380,16 @@ def to_markdown(result: dict[str, Any]) -> str:
         )
     llm_rows = [(n, s) for n, s in result["summary"].items() if "[" in n]
     if llm_rows:
-        lines += ["", "### LLM part of the LLANA runs (totals)", "",
-                  "| run | LLM calls | errors | unparsed | clipped | duplicates | LLM candidates | GP candidates | LLM predictions | GP predictions | LLM s |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["", "### LLM part of the LLANA runs (totals; per-call records in the JSON's runs[].llm_calls)", "",
+                  "| run | LLM calls | errors | unparsed | latency mean / p50 / max (s) | candidate calls | proposed | usable "
+                  "(valid, in range, new) | out of range | duplicates | GP candidates | LLM predictions | GP predictions |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for n, s in llm_rows:
             m = s["llm"]
-            lines.append(f"| {n} | {m['calls']} | {m['errors']} | {m['unparsed']} | {m['clipped']} | {m['duplicates']} | "
-                         f"{m['llm_candidates']} | {m['fallback_candidates']} | {m['llm_predictions']} | {m['fallback_predictions']} | {m['seconds']:.0f} |")
+            lines.append(f"| {n} | {m['calls']} | {m['errors']} | {m['unparsed']} | {m['latency_mean_s']:.3g} / "
+                         f"{m['latency_p50_s']:.3g} / {m['latency_max_s']:.3g} | {m['candidate_calls']} | {m['proposed']} | "
+                         f"{m['usable']} | {m['out_of_range']} | {m['duplicates']} | {m['fallback_candidates']} | "
+                         f"{m['llm_predictions']} | {m['fallback_predictions']} |")
         notes = sorted({note for _, s in llm_rows for note in s["notes"]})
         lines += [f"- {note}" for note in notes]
     lines += ["", f"Regret plot: `{result['plot']}`; {result['unique_evaluations']} distinct layouts simulated.", "",
