@@ -60,10 +60,15 @@ LLMKind = Literal["scripted", "embedded", "openai", "none"]
 """What answers LLANA's prompts: a deterministic stand-in, SmolLM2-135M, the configured endpoint, or no LLM."""
 
 MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
+# the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder
+_STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": 3, "study_reps": 10, "study_test": 100, "pool_budget": 50,
+               "pool_seeds": 20, "study_variants": ["raw", "smoothed"], "study_cmrr_base": 105.0}
+_STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 80, "study_reps": 3, "study_test": 40, "pool_budget": 20,
+                "pool_seeds": 10, "study_variants": ["smoothed"]}
 FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods": list(get_args(Baseline)),
-        "llms": ["scripted", "none"], "llana_seeds": 5}
+        "llms": ["scripted", "none"], "llana_seeds": 5} | _STUDY_FULL
 QUICK = {"seeds": 2, "budget": 10, "n_init": 5, "landscape_points": 8, "methods": list(get_args(Baseline)),
-         "llms": ["scripted"], "llana_seeds": 1}
+         "llms": ["scripted"], "llana_seeds": 1} | _STUDY_QUICK
 # LLANA's own counts (10 candidates, 10 surrogate samples) are LLANAProposer's defaults and run with the scripted
 # stand-in and an endpoint; SmolLM2-135M on 2 shared CPU cores needs seconds per call (110 calls a step at the
 # published counts), so it runs with fewer candidates, samples and examples, recorded in the JSON's config.
@@ -268,6 +273,20 @@ def _plot(summary: dict[str, Any], path: Path, title: str) -> str:
     return str(path)
 
 
+def _studies(problem: Problem, cfg: dict[str, Any], out_dir: Path, progress: Progress) -> dict[str, Any]:
+    """The surrogate and pool-optimisation studies on the cached layout set (simulated where missing)."""
+    from eval.analog_study import run_studies
+    from tools.analog.dataset import layout_set
+    from tools.common import user_cache_dir
+
+    data = layout_set(problem, cfg["study_layouts"], cfg["study_placement_seeds"], user_cache_dir() / "analog",
+                      progress=lambda m, f: progress(m, 0.8 + 0.05 * f) if progress else None)
+    # LLM as surrogate: the scripted stand-in and a configured endpoint; SmolLM2 would need hours for the table
+    llms = {k: (_llm(k, problem.space), llana_prompts(), {"n_samples": 3}) for k in cfg["llms"] if k in ("scripted", "openai")}
+    return run_studies(data, cfg, llms, problem.space, problem.circuit.description, out_dir,
+                       lambda m, f: progress(m, 0.85 + 0.1 * f) if progress else None)
+
+
 def _errors(problem: Problem, out: Path) -> dict[str, str]:
     """The message each documented failure mode produces."""
     from tools.analog.optimize_tool import AnalogOptimizeArgs
@@ -326,6 +345,8 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     title = f"{circuit.name}, {cfg['objective']} score, {cfg['budget']} evaluations ({cfg['n_init']} shared initial)"
     result["plot"] = _plot(result["summary"], out_dir / "regret.png", title)
     result["unique_evaluations"] = len(problem.cache)
+    if cfg["study_layouts"]:
+        result["studies"] = _studies(problem, cfg, out_dir, progress)
     result["errors"] = _errors(problem, out_dir)
     (out_dir / "bench_analog.json").write_text(json.dumps(result, indent=1, default=str))
     if progress:
@@ -392,7 +413,12 @@ def to_markdown(result: dict[str, Any]) -> str:
                          f"{m['llm_predictions']} | {m['fallback_predictions']} |")
         notes = sorted({note for _, s in llm_rows for note in s["notes"]})
         lines += [f"- {note}" for note in notes]
-    lines += ["", f"Regret plot: `{result['plot']}`; {result['unique_evaluations']} distinct layouts simulated.", "",
+    lines += ["", f"Regret plot: `{result['plot']}`; {result['unique_evaluations']} distinct layouts simulated."]
+    if "studies" in result:
+        from eval.analog_study import studies_markdown
+
+        lines += studies_markdown(result["studies"])
+    lines += ["",
               "### Error handling", "", "| case | message |", "|---|---|"]
     lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in result["errors"].items()]
     return "\n".join(lines)
