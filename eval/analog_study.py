@@ -20,7 +20,7 @@ import numpy as np
 
 from tools.analog.llana import LLANAPrompts, LLANAProposer, PromptFn, expected_improvement
 from tools.analog.optim import fit_gp, gp_mean_std, quiet_gp
-from tools.analog.problem import KnobSpace
+from tools.analog.problem import BASES, KnobSpace
 from tools.common import InputError
 
 __all__ = ("surrogate_study", "pool_study", "mean_se")
@@ -181,13 +181,13 @@ def run_studies(
     from tools.analog.dataset import set_scores
 
     out: dict[str, Any] = {"layouts": len(data.unit), "placement_seeds": int(data.cmrr_db.shape[1]),
-                           "simulation_seconds": data.seconds, "cmrr_base_db": cfg["study_cmrr_base"], "variants": {}}
+                           "simulation_seconds": data.seconds, "cmrr_base_db": (cfg["bases"] or {}).get("cmrr", BASES["cmrr"][0]), "variants": {}}
     cm = data.cmrr_db
     out["cmrr_spread_db"] = {"within_knobs_over_seeds_sd": float(np.nanmean(np.nanstd(cm, axis=1, ddof=1))),
                              "over_knobs_seed0_sd": float(np.nanstd(cm[:, 0], ddof=1)),
                              "over_knobs_seed_mean_sd": float(np.nanstd(cm.mean(axis=1), ddof=1))}
     for k, (name, seeds) in enumerate((v for v in OBJECTIVES_STUDIED.items() if v[0] in cfg["study_variants"])):
-        y = set_scores(data, "cmrr", seeds, cfg["study_cmrr_base"])
+        y = set_scores(data, "cmrr", seeds, out["cmrr_base_db"])
         if progress:
             progress(f"surrogate study ({name})", 0.5 * k / len(cfg["study_variants"]))
         sur = surrogate_study(data.unit, y, (5, 10, 20, 30), cfg["study_reps"], cfg["study_test"], llms, space, circuit_text)
@@ -235,8 +235,8 @@ def studies_markdown(st: dict[str, Any]) -> list[str]:
         f"(cached; {st['simulation_seconds']:.0f} s of simulation)", "",
         f"CMRR spread: over placement seeds at fixed knobs sd {sp['within_knobs_over_seeds_sd']:.2f} dB; over knob "
         f"settings sd {sp['over_knobs_seed0_sd']:.2f} dB (seed 0) and {sp['over_knobs_seed_mean_sd']:.2f} dB (seed mean). "
-        f"Score: -(CMRR - {st['cmrr_base_db']:g} dB) / {st['cmrr_base_db']:g} dB (base where the circuit sits; "
-        "R^2 and normalised regret do not depend on it). raw = placement seed 0; smoothed = mean over seeds.",
+        f"Score: -(CMRR - {st['cmrr_base_db']:g} dB) / {st['cmrr_base_db']:g} dB "
+        "(R^2 and normalised regret do not depend on the base). raw = placement seed 0; smoothed = mean over seeds.",
     ]
     for name, v in st["variants"].items():
         sur, pool = v["surrogates"], v["pool"]

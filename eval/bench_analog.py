@@ -43,7 +43,7 @@ from tools.analog.circuits import load_circuit
 from tools.analog.llana import LLANAProposer, PromptFn, parse_configuration
 from tools.analog.models import gf180_library, user_library
 from tools.analog.optim import sobol_points
-from tools.analog.problem import KnobSpace, LayoutOptions, Problem
+from tools.analog.problem import CIRCUIT_BASES, KnobSpace, LayoutOptions, Problem, objective_text
 from tools.analog.search import SearchLog, run_search
 from tools.analog.spice import ACM_FLOOR_DB, find_ngspice, simulate
 from tools.analog.tech import GF180
@@ -62,7 +62,7 @@ LLMKind = Literal["scripted", "embedded", "openai", "none"]
 MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
 # the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder
 _STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": 3, "study_reps": 10, "study_test": 100, "pool_budget": 50,
-               "pool_seeds": 20, "study_variants": ["raw", "smoothed"], "study_cmrr_base": 105.0}
+               "pool_seeds": 20, "study_variants": ["raw", "smoothed"]}
 _STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 80, "study_reps": 3, "study_test": 40, "pool_budget": 20,
                 "pool_seeds": 10, "study_variants": ["smoothed"]}
 FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods": list(get_args(Baseline)),
@@ -316,13 +316,14 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     import torch
 
     torch.set_num_threads(1)
-    cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr"}
+    cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr", "bases": CIRCUIT_BASES}
     if os.environ.get("CHIPCREW_OPENAI_BASE_URL"):  # a configured endpoint joins the default LLMs
         cfg["llms"] = [*cfg["llms"], "openai"]
     cfg.update({k: v for k, v in options.items() if v is not None})
     out_dir.mkdir(parents=True, exist_ok=True)
     circuit = load_circuit(cfg["circuit"])
-    problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / "evals")
+    problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / "evals",
+                            bases=cfg["bases"])
     result: dict[str, Any] = {"config": cfg, "quick": quick}
     result["landscape"] = _landscape(problem, cfg["landscape_points"], out_dir, progress)
     runs: list[dict[str, Any]] = []
@@ -387,7 +388,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"offset {sch['offset_v'] * 1e3:.3g} mV, CMRR {_schematic_cmrr(sch)}; MAGICAL README "
         f"(40 nm): {mag['adm_db']:.0f} dB, {mag['gbw_hz'] / 1e6:.0f} MHz, {mag['pm_deg']:.0f} deg.",
         "",
-        f"### Optimisers: {cfg['objective']} score, {cfg['budget']} evaluations ({cfg['n_init']} shared initial), "
+        f"### Optimisers: {cfg['objective']} score {objective_text(cfg['objective'], cfg['bases'])} "
+        f"({'bases where the circuit sits; LLANA' if cfg['bases'] else 'LLANA'}'s are 80 dB and 1 mV), {cfg['budget']} evaluations ({cfg['n_init']} shared initial), "
         "mean ± s.e. over seeds",
         "",
         "| method | runs | best score | regret after init | final regret | CMRR at best (dB) | abs(offset) at best (mV) | s / run | optimiser overhead s / run | failed sims |",

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tools.analog.optim import fit_gp, gp_mean_std, sobol_points
-from tools.analog.problem import KnobSpace
+from tools.analog.problem import OBJECTIVES, KnobSpace, objective_text
 from tools.common import InputError
 
 __all__ = (
@@ -54,11 +54,8 @@ __all__ = (
     "OBJECTIVE_TEXT",
 )
 
-OBJECTIVE_TEXT = {
-    "cmrr": "-(CMRR - 80 dB) / 80 dB (CMRR is maximised)",
-    "offset": "(|input offset| - 1 mV) / 1 mV (offset is minimised)",
-    "both": "-(CMRR - 80 dB) / 80 dB + (|input offset| - 1 mV) / 1 mV",
-}
+OBJECTIVE_TEXT = {o: objective_text(o) for o in OBJECTIVES}
+"""The score in words with LLANA's bases; a problem with other bases passes its own ``objective_text``."""
 
 
 class PromptFn(Protocol):
@@ -237,6 +234,8 @@ class LLANAProposer:
     n_candidates: int = 10
     n_samples: int = 10
     max_examples: int = 10
+    objective_text: str = ""
+    """The score in words for the prompts; empty: LLANA's bases (``OBJECTIVE_TEXT``)."""
     stats: LLMStats = field(default_factory=LLMStats)
     notes: list[str] = field(default_factory=list)
 
@@ -274,7 +273,7 @@ class LLANAProposer:
         return "\n".join(f"Configuration: {self.space.describe(values[i])}\nScore: {y[i]:.4f}" for i in keep)
 
     def _context(self) -> dict[str, str]:
-        return {"circuit": self.circuit_text, "ranges": self.space.ranges(), "objective": OBJECTIVE_TEXT[self.objective]}
+        return {"circuit": self.circuit_text, "ranges": self.space.ranges(), "objective": self.objective_text or OBJECTIVE_TEXT[self.objective]}
 
     def next(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, str]:
         rng = np.random.default_rng(self.seed * 104729 + len(z))
@@ -475,14 +474,19 @@ def parse_constraints(text: str, space: KnobSpace, min_fraction: float = 0.1) ->
 
 
 def ask_constraints(
-    llm: PromptFn | None, space: KnobSpace, circuit_text: str, objective: str, prompts: LLANAPrompts | None = None
+    llm: PromptFn | None,
+    space: KnobSpace,
+    circuit_text: str,
+    objective: str,
+    prompts: LLANAPrompts | None = None,
+    text: str = "",
 ) -> tuple[Subspace, list[str], LLMStats]:
     """Ask the LLM once for narrowed ranges and ties; without an LLM, or on failure, keep the full box."""
     stats = LLMStats()
     if llm is None:
         return Subspace.full(space), ["no LLM configured: LLM-as-constraint kept the full box (plain GP-EI)"], stats
     prompt = _require_prompts(prompts).constraint.format(
-        circuit=circuit_text, objective=OBJECTIVE_TEXT[objective], ranges=space.ranges(), names=", ".join(space.names)
+        circuit=circuit_text, objective=text or OBJECTIVE_TEXT[objective], ranges=space.ranges(), names=", ".join(space.names)
     )
     stats.calls = 1
     start = time.perf_counter()

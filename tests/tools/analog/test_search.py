@@ -22,6 +22,7 @@ class FakeProblem:
     space: KnobSpace = KnobSpace(("A", "B", "C"), ("weight of net A", "weight of net B", "weight of net C"), (0.0,) * 3, (5.0,) * 3)
     circuit: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(description="a toy"))
     objective: str = "cmrr"
+    bases: dict | None = None
     calls: int = 0
 
     def __call__(self, unit: np.ndarray, source: str = "") -> Trial:
