@@ -155,11 +155,10 @@ def pool_study(
     out: dict[str, Any] = {"layouts": int(len(y)), "budget": budget, "n_init": n_init, "seeds": seeds,
                            "refit_every": refit_every, "summary": summary}
     if "gp_ei" in summary and "random" in summary:
-        (mg, sg), (mr, sr) = summary["gp_ei"]["final"], summary["random"]["final"]
         diff = [r[-1] - g[-1] for r, g in zip(curves["random"], curves["gp_ei"])]  # paired by seed (same init)
         d_mean, d_se = mean_se(diff)
         out["gp_ei_minus_random"] = {"final_regret_gap": d_mean, "paired_se": d_se,
-                                     "gp_ei_beats_random_by_1se": bool(mr - mg > math.hypot(sg, sr))}
+                                     "gp_ei_beats_random_by_1se": bool(seeds > 1 and d_mean > d_se)}
     return out
 
 
@@ -176,18 +175,22 @@ def run_studies(
     circuit_text: str,
     out_dir: Any,
     progress: Callable[[str, float], None] | None = None,
+    metric: str = "cmrr",
 ) -> dict[str, Any]:
-    """Both studies on ``data`` (a ``LayoutSet``) for each score variant; writes ``pool_regret.png``."""
+    """Both studies on ``data`` (a ``LayoutSet``) for each score variant of ``metric`` (``cmrr`` or ``offset``,
+    with ``cfg["bases"]``); writes ``pool_regret_<circuit>.png``."""
     from tools.analog.dataset import set_scores
 
-    out: dict[str, Any] = {"layouts": len(data.unit), "placement_seeds": int(data.cmrr_db.shape[1]),
-                           "simulation_seconds": data.seconds, "cmrr_base_db": (cfg["bases"] or {}).get("cmrr", BASES["cmrr"][0]), "variants": {}}
-    cm = data.cmrr_db
-    out["cmrr_spread_db"] = {"within_knobs_over_seeds_sd": float(np.nanmean(np.nanstd(cm, axis=1, ddof=1))),
-                             "over_knobs_seed0_sd": float(np.nanstd(cm[:, 0], ddof=1)),
-                             "over_knobs_seed_mean_sd": float(np.nanstd(cm.mean(axis=1), ddof=1))}
+    base = (cfg["bases"] or {}).get(metric, BASES[metric][0])
+    out: dict[str, Any] = {"circuit": data.circuit, "metric": metric, "base": base, "layouts": len(data.unit),
+                           "placement_seeds": int(data.cmrr_db.shape[1]), "simulation_seconds": data.seconds,
+                           "unit": "dB" if metric == "cmrr" else "mV", "variants": {}}
+    v = data.cmrr_db if metric == "cmrr" else np.abs(data.offset_v) * 1e3
+    out["spread"] = {"within_knobs_over_seeds_sd": float(np.nanmean(np.nanstd(v, axis=1, ddof=1))),
+                     "over_knobs_seed0_sd": float(np.nanstd(v[:, 0], ddof=1)),
+                     "over_knobs_seed_mean_sd": float(np.nanstd(v.mean(axis=1), ddof=1))}
     for k, (name, seeds) in enumerate((v for v in OBJECTIVES_STUDIED.items() if v[0] in cfg["study_variants"])):
-        y = set_scores(data, "cmrr", seeds, out["cmrr_base_db"])
+        y = set_scores(data, metric, seeds, base)
         if progress:
             progress(f"surrogate study ({name})", 0.5 * k / len(cfg["study_variants"]))
         sur = surrogate_study(data.unit, y, (5, 10, 20, 30), cfg["study_reps"], cfg["study_test"], llms, space, circuit_text)
@@ -195,11 +198,11 @@ def run_studies(
             progress(f"pool optimisation ({name})", (0.5 * k + 0.25) / len(cfg["study_variants"]))
         pool = pool_study(data.unit, y, ("random", "gp_ei"), cfg["pool_budget"], cfg["n_init"], cfg["pool_seeds"])
         out["variants"][name] = {"surrogates": sur, "pool": pool}
-    out["plot"] = _plot_pool(out["variants"], out_dir / "pool_regret.png")
+    out["plot"] = _plot_pool(out["variants"], out_dir / f"pool_regret_{data.circuit}.png", f"{data.circuit} {metric}")
     return out
 
 
-def _plot_pool(variants: dict[str, Any], path: Any) -> str:
+def _plot_pool(variants: dict[str, Any], path: Any, what: str) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -213,7 +216,7 @@ def _plot_pool(variants: dict[str, Any], path: Any) -> str:
             steps = np.arange(1, len(mean) + 1)
             ax.plot(steps, mean, label=f"{method} (n={pool['seeds']})")
             ax.fill_between(steps, mean - se, mean + se, alpha=0.2)
-        ax.set_title(f"{name} CMRR score, pool of {pool['layouts']} layouts", fontsize=9)
+        ax.set_title(f"{what} score ({name}), pool of {pool['layouts']} layouts", fontsize=9)
         ax.set_xlabel("evaluations")
         ax.set_ylabel("normalised regret (mean +- s.e.)")
         ax.legend(fontsize=7)
@@ -241,13 +244,13 @@ def _verdicts(st: dict[str, Any]) -> str:
 
 def studies_markdown(st: dict[str, Any]) -> list[str]:
     """The surrogate table and the pool-optimisation rows, per score variant."""
-    sp = st["cmrr_spread_db"]
+    sp, u = st["spread"], st["unit"]
     lines = [
-        "", f"### Layout set: {st['layouts']} random knob settings x {st['placement_seeds']} placement seeds "
+        "", f"### Layout set of {st['circuit']}: {st['layouts']} random knob settings x {st['placement_seeds']} placement seeds "
         f"(cached; {st['simulation_seconds']:.0f} s of simulation)", "",
-        f"CMRR spread: over placement seeds at fixed knobs sd {sp['within_knobs_over_seeds_sd']:.2f} dB; over knob "
-        f"settings sd {sp['over_knobs_seed0_sd']:.2f} dB (seed 0) and {sp['over_knobs_seed_mean_sd']:.2f} dB (seed mean). "
-        f"Score: -(CMRR - {st['cmrr_base_db']:g} dB) / {st['cmrr_base_db']:g} dB "
+        f"{st['metric']} spread: over placement seeds at fixed knobs sd {sp['within_knobs_over_seeds_sd']:.3g} {u}; over "
+        f"knob settings sd {sp['over_knobs_seed0_sd']:.3g} {u} (seed 0) and {sp['over_knobs_seed_mean_sd']:.3g} {u} (seed "
+        f"mean). Score: LLANA's {st['metric']} score with base {st['base']:g} ({'dB' if u == 'dB' else 'V'}) "
         "(R^2 and normalised regret do not depend on the base). raw = placement seed 0; smoothed = mean over seeds.",
     ]
     for name, v in st["variants"].items():

@@ -43,7 +43,7 @@ from tools.analog.circuits import load_circuit
 from tools.analog.llana import LLANAProposer, PromptFn, parse_configuration
 from tools.analog.models import gf180_library, user_library
 from tools.analog.optim import sobol_points
-from tools.analog.problem import CIRCUIT_BASES, KnobSpace, LayoutOptions, Problem, objective_text
+from tools.analog.problem import POST_LAYOUT_BASES, KnobSpace, LayoutOptions, Problem, objective_text
 from tools.analog.search import SearchLog, run_search
 from tools.analog.spice import ACM_FLOOR_DB, find_ngspice, simulate
 from tools.analog.tech import GF180
@@ -62,7 +62,8 @@ LLMKind = Literal["scripted", "embedded", "openai", "none"]
 MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
 # the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder
 _STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": 3, "study_reps": 10, "study_test": 100, "pool_budget": 50,
-               "pool_seeds": 20, "study_variants": ["raw", "smoothed"]}
+               "pool_seeds": 20, "study_variants": ["raw", "smoothed"],
+               "study_circuits": ["OTA_XT_MAGICAL", "OTA_5T"]}
 _STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 80, "study_reps": 3, "study_test": 40, "pool_budget": 20,
                 "pool_seeds": 10, "study_variants": ["smoothed"]}
 FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods": list(get_args(Baseline)),
@@ -273,18 +274,28 @@ def _plot(summary: dict[str, Any], path: Path, title: str) -> str:
     return str(path)
 
 
-def _studies(problem: Problem, cfg: dict[str, Any], out_dir: Path, progress: Progress) -> dict[str, Any]:
-    """The surrogate and pool-optimisation studies on the cached layout set (simulated where missing)."""
+def _studies(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> dict[str, Any]:
+    """Per circuit, the surrogate and pool-optimisation studies on its cached layout set (simulated where missing).
+    The metric is the bench's objective (CMRR for ``both``), with the circuit's post-layout base."""
     from eval.analog_study import run_studies
     from tools.analog.dataset import layout_set
     from tools.common import user_cache_dir
 
-    data = layout_set(problem, cfg["study_layouts"], cfg["study_placement_seeds"], user_cache_dir() / "analog",
-                      progress=lambda m, f: progress(m, 0.8 + 0.05 * f) if progress else None)
-    # LLM as surrogate: the scripted stand-in and a configured endpoint; SmolLM2 would need hours for the table
-    llms = {k: (_llm(k, problem.space), llana_prompts(), {"n_samples": 3}) for k in cfg["llms"] if k in ("scripted", "openai")}
-    return run_studies(data, cfg, llms, problem.space, problem.circuit.description, out_dir,
-                       lambda m, f: progress(m, 0.85 + 0.1 * f) if progress else None)
+    out = {}
+    for k, name in enumerate(cfg["study_circuits"]):
+        circuit = load_circuit(name)
+        bases = cfg["bases"] if name == cfg["circuit"] else POST_LAYOUT_BASES.get(name, {})
+        problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / f"set_{name}")
+        at = 0.8 + 0.15 * k / len(cfg["study_circuits"])
+        tick = (lambda a: lambda m, f: progress(m, a + 0.05 * f / len(cfg["study_circuits"])) if progress else None)
+        data = layout_set(problem, cfg["study_layouts"], cfg["study_placement_seeds"], user_cache_dir() / "analog",
+                          progress=tick(at))
+        # LLM as surrogate: the scripted stand-in and a configured endpoint; SmolLM2 would need hours for the table
+        llms = {k: (_llm(k, problem.space), llana_prompts(), {"n_samples": 3}) for k in cfg["llms"] if k in ("scripted", "openai")}
+        metric = "cmrr" if cfg["objective"] == "both" else cfg["objective"]
+        out[name] = run_studies(data, {**cfg, "bases": bases}, llms, problem.space, circuit.description, out_dir,
+                                tick(at + 0.05), metric=metric)
+    return out
 
 
 def _errors(problem: Problem, out: Path) -> dict[str, str]:
@@ -316,10 +327,12 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     import torch
 
     torch.set_num_threads(1)
-    cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr", "bases": CIRCUIT_BASES}
+    cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr", "bases": None}
     if os.environ.get("CHIPCREW_OPENAI_BASE_URL"):  # a configured endpoint joins the default LLMs
         cfg["llms"] = [*cfg["llms"], "openai"]
     cfg.update({k: v for k, v in options.items() if v is not None})
+    if cfg["bases"] is None:  # where the circuit sits after layout ({} from --llana-bases: the paper's)
+        cfg["bases"] = POST_LAYOUT_BASES.get(cfg["circuit"], {})
     out_dir.mkdir(parents=True, exist_ok=True)
     circuit = load_circuit(cfg["circuit"])
     problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / "evals",
@@ -347,7 +360,7 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     result["plot"] = _plot(result["summary"], out_dir / "regret.png", title)
     result["unique_evaluations"] = len(problem.cache)
     if cfg["study_layouts"]:
-        result["studies"] = _studies(problem, cfg, out_dir, progress)
+        result["studies"] = _studies(cfg, out_dir, progress)
     result["errors"] = _errors(problem, out_dir)
     (out_dir / "bench_analog.json").write_text(json.dumps(result, indent=1, default=str))
     if progress:
@@ -419,7 +432,8 @@ def to_markdown(result: dict[str, Any]) -> str:
     if "studies" in result:
         from eval.analog_study import studies_markdown
 
-        lines += studies_markdown(result["studies"])
+        for name, st in result["studies"].items():
+            lines += studies_markdown(st)
     lines += ["",
               "### Error handling", "", "| case | message |", "|---|---|"]
     lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in result["errors"].items()]
