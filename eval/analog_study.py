@@ -18,12 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from tools.analog.llana import LLANAPrompts, LLANAProposer, PromptFn, expected_improvement
+from tools.analog.llana import (
+    LLANAPrompts,
+    LLANAProposer,
+    PromptFn,
+    expected_improvement,
+)
 from tools.analog.optim import fit_gp, gp_mean_std, quiet_gp
 from tools.analog.problem import BASES, KnobSpace
 from tools.common import InputError
 
-__all__ = ("surrogate_study", "pool_study", "mean_se")
+__all__ = ("mean_se", "pool_study", "surrogate_study")
 
 Surrogate = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """(train z, train y, test z) -> predicted test y."""
@@ -109,7 +114,7 @@ def surrogate_study(
     llm_calls = {name: {"calls": sum(s.calls for s in st), "unparsed": sum(s.unparsed for s in st),
                         "fallback_predictions": sum(s.fallback_predictions for s in st),
                         "seconds": sum(s.seconds for s in st)} for name, st in calls.items()}
-    return {"layouts": int(len(y)), "test_layouts": n_test, "reps": reps, "sizes": list(sizes), "table": table,
+    return {"layouts": len(y), "test_layouts": n_test, "reps": reps, "sizes": list(sizes), "table": table,
             "llm_calls": llm_calls}
 
 
@@ -152,7 +157,7 @@ def pool_study(
             curves[method].append(((best - f_star) / span).tolist())
     summary = {m: {"curve": [mean_se([c[t] for c in cs]) for t in range(budget)], "final": mean_se([c[-1] for c in cs])}
                for m, cs in curves.items()}
-    out: dict[str, Any] = {"layouts": int(len(y)), "budget": budget, "n_init": n_init, "seeds": seeds,
+    out: dict[str, Any] = {"layouts": len(y), "budget": budget, "n_init": n_init, "seeds": seeds,
                            "refit_every": refit_every, "summary": summary}
     if "gp_ei" in summary and "random" in summary:
         diff = [r[-1] - g[-1] for r, g in zip(curves["random"], curves["gp_ei"])]  # paired by seed (same init)
@@ -189,7 +194,7 @@ def run_studies(
     out["spread"] = {"within_knobs_over_seeds_sd": float(np.nanmean(np.nanstd(v, axis=1, ddof=1))),
                      "over_knobs_seed0_sd": float(np.nanstd(v[:, 0], ddof=1)),
                      "over_knobs_seed_mean_sd": float(np.nanstd(v.mean(axis=1), ddof=1))}
-    for k, (name, seeds) in enumerate((v for v in OBJECTIVES_STUDIED.items() if v[0] in cfg["study_variants"])):
+    for k, (name, seeds) in enumerate(v for v in OBJECTIVES_STUDIED.items() if v[0] in cfg["study_variants"]):
         y = set_scores(data, metric, seeds, base)
         if progress:
             progress(f"surrogate study ({name})", 0.5 * k / len(cfg["study_variants"]))
@@ -246,30 +251,30 @@ def studies_markdown(st: dict[str, Any]) -> list[str]:
     """The surrogate table and the pool-optimisation rows, per score variant."""
     sp, u = st["spread"], st["unit"]
     lines = [
-        "", f"### Layout set of {st['circuit']}: {st['layouts']} random knob settings x {st['placement_seeds']} placement seeds "
-        f"(cached; {st['simulation_seconds']:.0f} s of simulation)", "",
-        f"{st['metric']} spread: over placement seeds at fixed knobs sd {sp['within_knobs_over_seeds_sd']:.3g} {u}; over "
+        "", (f"### Layout set of {st['circuit']}: {st['layouts']} random knob settings x {st['placement_seeds']} placement seeds "
+        f"(cached; {st['simulation_seconds']:.0f} s of simulation)"), "",
+        (f"{st['metric']} spread: over placement seeds at fixed knobs sd {sp['within_knobs_over_seeds_sd']:.3g} {u}; over "
         f"knob settings sd {sp['over_knobs_seed0_sd']:.3g} {u} (seed 0) and {sp['over_knobs_seed_mean_sd']:.3g} {u} (seed "
         f"mean). Score: LLANA's {st['metric']} score with base {st['base']:g} ({'dB' if u == 'dB' else 'V'}) "
-        "(R^2 and normalised regret do not depend on the base). raw = placement seed 0; smoothed = mean over seeds.",
+        "(R^2 and normalised regret do not depend on the base). raw = placement seed 0; smoothed = mean over seeds."),
     ]
     for name, v in st["variants"].items():
         sur, pool = v["surrogates"], v["pool"]
         sizes = [str(n) for n in sur["sizes"]]
-        lines += ["", f"#### Surrogates ({name}): R^2 / simple regret on {sur['test_layouts']} held-out layouts, "
-                  f"mean ± s.e. over {sur['reps']} splits", "",
+        lines += ["", (f"#### Surrogates ({name}): R^2 / simple regret on {sur['test_layouts']} held-out layouts, "
+                  f"mean ± s.e. over {sur['reps']} splits"), "",
                   "| surrogate | " + " | ".join(f"R^2 n={n}" for n in sizes) + " | " + " | ".join(f"regret n={n}" for n in sizes) + " |",
                   "|---|" + "---:|" * (2 * len(sizes))]
         for model, row in sur["table"].items():
             lines.append(f"| {model} | " + " | ".join(_ms(row[n]["r2"]) for n in sizes) + " | "
                          + " | ".join(_ms(row[n]["regret"]) for n in sizes) + " |")
         gap = pool.get("gp_ei_minus_random", {})
-        lines += ["", f"#### Pool optimisation ({name}): {pool['budget']} evaluations ({pool['n_init']} shared random "
-                  f"initial), {pool['seeds']} seeds, GP hyperparameters refitted every {pool['refit_every']}", "",
+        lines += ["", (f"#### Pool optimisation ({name}): {pool['budget']} evaluations ({pool['n_init']} shared random "
+                  f"initial), {pool['seeds']} seeds, GP hyperparameters refitted every {pool['refit_every']}"), "",
                   "| method | final regret | regret at 10 | regret at 20 |", "|---|---:|---:|---:|"]
         for method, s in pool["summary"].items():
-            at = lambda t: _ms(s["curve"][t - 1]) if t <= len(s["curve"]) else "n/a"  # noqa: E731
-            lines.append(f"| {method} | {_ms(s['final'])} | {at(10)} | {at(20)} |")
+            at = [_ms(s["curve"][t - 1]) if t <= len(s["curve"]) else "n/a" for t in (10, 20)]
+            lines.append(f"| {method} | {_ms(s['final'])} | {at[0]} | {at[1]} |")
         if gap:
             verdict = "beats" if gap["gp_ei_beats_random_by_1se"] else "does not beat"
             lines.append(f"\nGP-EI {verdict} random by more than one standard error (final regret gap random - GP-EI "

@@ -37,13 +37,13 @@ class LayoutSet:
     seconds: float
 
     def to_json(self) -> dict:
-        nan = lambda a: [[None if np.isnan(v) else float(v) for v in row] for row in a]  # noqa: E731
+        nan = lambda a: [[None if np.isnan(v) else float(v) for v in row] for row in a]
         return {"circuit": self.circuit, "knobs": self.knobs, "unit": self.unit.tolist(), "cmrr_db": nan(self.cmrr_db),
                 "offset_v": nan(self.offset_v), "seconds": self.seconds}
 
     @classmethod
     def from_json(cls, d: dict) -> LayoutSet:
-        arr = lambda a: np.array([[np.nan if v is None else v for v in row] for row in a], dtype=float)  # noqa: E731
+        arr = lambda a: np.array([[np.nan if v is None else v for v in row] for row in a], dtype=float)
         unit = np.array(d["unit"], dtype=float).reshape(-1, len(d["knobs"]))
         return cls(d["circuit"], d["knobs"], unit, arr(d["cmrr_db"]), arr(d["offset_v"]), d["seconds"])
 
