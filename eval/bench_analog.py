@@ -17,7 +17,14 @@ and ``regret.png`` into the folder and prints:
    and per LLM call its latency, candidates proposed and usable (valid, in range, not a duplicate).
    A real endpoint: ``vllm serve Qwen/Qwen2.5-7B-Instruct`` on a GPU machine, then
    ``CHIPCREW_OPENAI_BASE_URL=http://HOST:8000/v1 chipcrew bench analog --quick --llm scripted --llm openai``;
-4. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
+4. *layout-set studies* (``eval/analog_study.py``), per circuit (OTA_XT_MAGICAL and OTA_5T): on a cached set of
+   random knob settings x 3 placement seeds (``tools.analog.dataset``, simulated once into the user cache folder),
+   LLANA's surrogate experiment (GP, random forest, LLM-as-surrogate; R^2 and simple regret on held-out layouts
+   at 5/10/20/30 observations) and GP-EI vs random choosing among the set's layouts (regret curves over >= 10
+   seeds, ``pool_regret_<circuit>.png``), on the raw score (placement seed 0) and the smoothed one (seed mean);
+5. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
+
+Scores use bases where each circuit sits after layout (``POST_LAYOUT_BASES``; ``--llana-bases`` for LLANA's).
 
 Published reference: LLANA (arXiv 2406.05250) reports only surrogate-model experiments (its layout data is not
 public), so there is no published number for this loop; MAGICAL-CIRCUITS' README gives the 40 nm schematic
