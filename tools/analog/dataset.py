@@ -86,7 +86,8 @@ def layout_set(problem: Problem, n: int, seeds: int, cache: Path, seed: int = 0,
         data = LayoutSet(problem.circuit.name, list(problem.space.names), np.zeros((0, dim)), np.zeros((0, seeds)),
                          np.zeros((0, seeds)), 0.0)
     points = np.random.default_rng(seed).uniform(size=(n, dim))
-    boxes = [replace(problem, options=replace(problem.options, placement_seed=s), cache={}, folder=problem.folder / f"seed{s}")
+    boxes = [replace(problem, options=replace(problem.options, placement_seed=s), cache={}, folder=problem.folder / f"seed{s}",
+                     placement_seeds=1)
              for s in range(seeds)]
     for i in range(len(data.unit), n):
         trials = [box(points[i], "dataset") for box in boxes]

@@ -38,3 +38,15 @@ def test_scores_average_over_placement_seeds_with_the_chosen_base() -> None:
     assert set_scores(data, "cmrr")[0] == pytest.approx(-(105.0 - 80.0) / 80.0)  # LLANA's base by default
     with pytest.raises(InputError, match="metric"):
         set_scores(data, "gain")
+
+
+def test_a_seed_averaged_problem_scores_the_mean_over_placements(tmp_path: Path, ngspice: str) -> None:
+    circuit, lib = load_circuit("OTA_5T"), gf180_library()
+    unit = np.full(4, 0.37)
+    single = [Problem.build(circuit, "offset", LayoutOptions(placement_seed=s), GF180, lib, tmp_path / f"s{s}")(unit) for s in (0, 1)]
+    mean = Problem.build(circuit, "offset", LayoutOptions(), GF180, lib, tmp_path / "mean", placement_seeds=2)(unit)
+    assert mean.performance.cmrr_db == pytest.approx(np.mean([t.performance.cmrr_db for t in single]))
+    assert mean.performance.offset_v == pytest.approx(np.mean([abs(t.performance.offset_v) for t in single]))
+    assert mean.score == pytest.approx((mean.performance.offset_v - 1e-3) / 1e-3)
+    with pytest.raises(InputError, match="placement_seeds"):
+        Problem.build(circuit, "offset", LayoutOptions(), GF180, lib, tmp_path, placement_seeds=0)
