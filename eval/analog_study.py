@@ -25,7 +25,7 @@ from tools.analog.llana import (
     expected_improvement,
 )
 from tools.analog.optim import fit_gp, gp_mean_std, quiet_gp
-from tools.analog.problem import BASES, KnobSpace
+from tools.analog.problem import BASES, KnobSpace, objective_text
 from tools.common import InputError
 
 __all__ = ("mean_se", "pool_study", "surrogate_study")
@@ -118,6 +118,14 @@ def surrogate_study(
             "llm_calls": llm_calls}
 
 
+def _llana_factory(
+    llm: PromptFn | None, prompts: LLANAPrompts | None, space: KnobSpace, circuit_text: str, metric: str, base: float
+) -> Callable[[int], LLANAProposer]:
+    """LLANA at its published counts (10 candidates, 10 surrogate samples) for one seed, told the study's score."""
+    text = objective_text(metric, {metric: base})  # type: ignore[arg-type]
+    return lambda seed: LLANAProposer(space, circuit_text, metric, llm, seed, prompts, objective_text=text)
+
+
 def _gp_ei_pick(z: np.ndarray, y: np.ndarray, pool: np.ndarray, hyper_from: Any) -> tuple[int, Any]:
     """argmax of EI over the pool; the GP's hyperparameters are refitted when ``hyper_from`` is None."""
     with quiet_gp():
@@ -127,10 +135,20 @@ def _gp_ei_pick(z: np.ndarray, y: np.ndarray, pool: np.ndarray, hyper_from: Any)
 
 
 def pool_study(
-    unit: np.ndarray, y: np.ndarray, methods: Sequence[str], budget: int, n_init: int, seeds: int, refit_every: int = 5
+    unit: np.ndarray,
+    y: np.ndarray,
+    methods: Sequence[str],
+    budget: int,
+    n_init: int,
+    seeds: int,
+    refit_every: int = 5,
+    llana: dict[str, Callable[[int], Any]] | None = None,
 ) -> dict[str, Any]:
-    """Random vs GP-EI choosing among the pool's layouts; regret curves and the final gap in standard errors.
-    GP-EI refits its hyperparameters every ``refit_every`` evaluations and conditions on every point."""
+    """Random, GP-EI and LLANA choosing among the pool's layouts; regret curves and GP-EI's gap to random.
+
+    GP-EI refits its hyperparameters every ``refit_every`` evaluations and conditions on every point. ``llana``:
+    method name -> a factory of ``LLANAProposer`` by seed; its proposal takes the nearest unevaluated layout.
+    """
     ok = np.isfinite(y)
     unit, y = unit[ok], y[ok]
     if not n_init <= budget < len(y):
@@ -144,10 +162,15 @@ def pool_study(
             chosen = list(init)
             pick_rng = np.random.default_rng(10_000 + seed)
             model = None
+            proposer = (llana or {}).get(method, lambda _: None)(seed)
             while len(chosen) < budget:
                 left = np.setdiff1d(np.arange(len(y)), chosen)
                 if method == "random":
                     nxt = int(pick_rng.choice(left))
+                elif proposer is not None:
+                    with quiet_gp():
+                        point, _ = proposer.next(unit[chosen], y[chosen])
+                    nxt = int(left[np.argmin(((unit[left] - point) ** 2).sum(axis=1))])
                 else:
                     refit = (len(chosen) - n_init) % refit_every == 0
                     k, model = _gp_ei_pick(unit[chosen], y[chosen], unit[left], None if refit else model)
@@ -201,7 +224,10 @@ def run_studies(
         sur = surrogate_study(data.unit, y, (5, 10, 20, 30), cfg["study_reps"], cfg["study_test"], llms, space, circuit_text)
         if progress:
             progress(f"pool optimisation ({name})", (0.5 * k + 0.25) / len(cfg["study_variants"]))
-        pool = pool_study(data.unit, y, ("random", "gp_ei"), cfg["pool_budget"], cfg["n_init"], cfg["pool_seeds"])
+        llana = {f"llana[{name}]": _llana_factory(fn, prompts, space, circuit_text, metric, base)
+                 for name, (fn, prompts, _) in llms.items()}
+        pool = pool_study(data.unit, y, ("random", "gp_ei", *llana), cfg["pool_budget"], cfg["n_init"], cfg["pool_seeds"],
+                          llana=llana)
         out["variants"][name] = {"surrogates": sur, "pool": pool}
     out["plot"] = _plot_pool(out["variants"], out_dir / f"pool_regret_{data.circuit}.png", f"{data.circuit} {metric}")
     return out

@@ -10,6 +10,7 @@ import torch
 from chipcrew.llm.adapters import llana_prompts
 from eval.analog_study import pool_study, surrogate_study
 from eval.bench_analog import CopyBestLLM
+from tools.analog.llana import LLANAProposer
 from tools.analog.problem import KnobSpace
 from tools.common import InputError
 
@@ -41,8 +42,11 @@ def test_surrogates_learn_a_smooth_surface_and_the_llm_row_is_scored() -> None:
 
 def test_gp_ei_beats_random_on_a_smooth_pool() -> None:
     unit, y = _bowl(80)
-    out = pool_study(unit, y, ("random", "gp_ei"), budget=12, n_init=5, seeds=2)
+    llana = {"llana[scripted]": lambda seed: LLANAProposer(SPACE, "a bowl", "cmrr", CopyBestLLM(SPACE), seed, llana_prompts(),
+                                                           n_candidates=2, n_samples=1)}
+    out = pool_study(unit, y, ("random", "gp_ei", "llana[scripted]"), budget=12, n_init=5, seeds=2, llana=llana)
     s = out["summary"]
+    assert len(s["llana[scripted]"]["curve"]) == 12 and s["llana[scripted]"]["curve"][4] == s["random"]["curve"][4]
     assert s["gp_ei"]["final"][0] < s["random"]["final"][0]
     assert len(s["gp_ei"]["curve"]) == 12 and s["gp_ei"]["curve"][4] == s["random"]["curve"][4]  # shared initial layouts
     assert out["gp_ei_minus_random"]["final_regret_gap"] > 0
