@@ -233,13 +233,18 @@ def run_optimize(
 # ----------------------------------------------------------------------------------------------- rendering
 
 
+def _cmrr(perf: Any) -> str:
+    """CMRR in dB, or 'ideal' with its bound when Acm is below the numerical floor (a symmetric netlist)."""
+    return f"ideal (Acm below the numerical floor; >= {perf.cmrr_db:,.0f} dB)" if perf.cmrr_ideal else num(perf.cmrr_db, unit=" dB")
+
+
 def _perf_rows(perf: Any) -> list[str]:
     return [
         "| metric | value |",
         "|---|---:|",
         f"| open-loop differential gain Adm | {num(perf.adm_db, unit=' dB')} |",
         f"| common-mode gain Acm at 10 kHz | {num(perf.acm_db, unit=' dB')} |",
-        f"| CMRR = Adm - (Acm - 6 dB) | {num(perf.cmrr_db, unit=' dB')} |",
+        f"| CMRR = Adm - (Acm - 6 dB) | {_cmrr(perf)} |",
         f"| input-referred offset (unity-gain feedback) | {num(perf.offset_v, ',.4f', 1e3, ' mV')} |",
         f"| GBW (unity-gain frequency) | {num(perf.gbw_hz, ',.1f', 1e-6, ' MHz')} |",
         f"| phase margin | {num(perf.pm_deg, ',.1f', unit=' deg')} |",
@@ -255,7 +260,7 @@ def _render_simulate(r: AnalogSimulateResult) -> str:
         )
     p = r.performance
     lines = [
-        f"**{where.capitalize()} CMRR {num(p.cmrr_db, unit=' dB')}, offset {num(p.offset_v, ',.4f', 1e3, ' mV')}** on "
+        f"**{where.capitalize()} CMRR {_cmrr(p)}, offset {num(p.offset_v, ',.4f', 1e3, ' mV')}** on "
         f"{r.circuit} (gain {num(p.adm_db, unit=' dB')}, GBW {num(p.gbw_hz, ',.1f', 1e-6, ' MHz')}, PM {num(p.pm_deg, ',.1f', unit=' deg')}).",
         "",
         *_perf_rows(p),

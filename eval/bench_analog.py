@@ -12,8 +12,19 @@ and ``regret.png`` into the folder and prints:
 3. *llana*: LLANA and LLM-as-constraint end to end with each requested LLM: ``scripted`` (a deterministic
    stand-in that copies the best few-shot configuration with one knob nudged, and predicts the score of the
    nearest example), ``embedded`` (SmolLM2-135M on the CPU, honest and weak), ``openai`` (the configured
-   OpenAI-compatible endpoint, e.g. vLLM), ``none`` (the GP fallback), with LLM call counts and parse failures;
-4. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
+   OpenAI-compatible endpoint, e.g. vLLM; added by default whenever ``CHIPCREW_OPENAI_BASE_URL`` is set),
+   ``none`` (the GP fallback); LLANA's published counts (10 candidates, 10 surrogate samples, 5 initial points),
+   and per LLM call its latency, candidates proposed and usable (valid, in range, not a duplicate).
+   A real endpoint: ``vllm serve Qwen/Qwen2.5-7B-Instruct`` on a GPU machine, then
+   ``CHIPCREW_OPENAI_BASE_URL=http://HOST:8000/v1 chipcrew bench analog --quick --llm scripted --llm openai``;
+4. *layout-set studies* (``eval/analog_study.py``), per circuit (OTA_XT_MAGICAL and OTA_5T): on a cached set of
+   random knob settings x 3 placement seeds (``tools.analog.dataset``, simulated once into the user cache folder),
+   LLANA's surrogate experiment (GP, random forest, LLM-as-surrogate; R^2 and simple regret on held-out layouts
+   at 5/10/20/30 observations) and GP-EI vs random choosing among the set's layouts (regret curves over >= 10
+   seeds, ``pool_regret_<circuit>.png``), on the raw score (placement seed 0) and the smoothed one (seed mean);
+5. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
+
+Scores use bases where each circuit sits after layout (``POST_LAYOUT_BASES``; ``--llana-bases`` for LLANA's).
 
 Published reference: LLANA (arXiv 2406.05250) reports only surrogate-model experiments (its layout data is not
 public), so there is no published number for this loop; MAGICAL-CIRCUITS' README gives the 40 nm schematic
@@ -24,6 +35,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 import zlib
@@ -35,12 +47,12 @@ import numpy as np
 
 from chipcrew.llm.adapters import llana_prompts
 from tools.analog.circuits import load_circuit
-from tools.analog.llana import PromptFn, parse_configuration
+from tools.analog.llana import LLANAProposer, PromptFn, parse_configuration
 from tools.analog.models import gf180_library, user_library
 from tools.analog.optim import sobol_points
-from tools.analog.problem import KnobSpace, LayoutOptions, Problem
+from tools.analog.problem import POST_LAYOUT_BASES, KnobSpace, LayoutOptions, Problem, objective_text
 from tools.analog.search import SearchLog, run_search
-from tools.analog.spice import find_ngspice, simulate
+from tools.analog.spice import ACM_FLOOR_DB, find_ngspice, simulate
 from tools.analog.tech import GF180
 from tools.common import ChipCrewError
 
@@ -55,11 +67,19 @@ LLMKind = Literal["scripted", "embedded", "openai", "none"]
 """What answers LLANA's prompts: a deterministic stand-in, SmolLM2-135M, the configured endpoint, or no LLM."""
 
 MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
+# the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder
+_STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": 3, "study_reps": 10, "study_test": 100, "pool_budget": 50,
+               "pool_seeds": 20, "study_variants": ["raw", "smoothed"],
+               "study_circuits": ["OTA_XT_MAGICAL", "OTA_5T"]}
+_STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 80, "study_reps": 3, "study_test": 40, "pool_budget": 20,
+                "pool_seeds": 10, "study_variants": ["smoothed"]}
 FULL = {"seeds": 5, "budget": 25, "n_init": 5, "landscape_points": 32, "methods": list(get_args(Baseline)),
-        "llms": ["scripted", "none"], "llana_seeds": 5}
+        "llms": ["scripted", "none"], "llana_seeds": 5} | _STUDY_FULL
 QUICK = {"seeds": 2, "budget": 10, "n_init": 5, "landscape_points": 8, "methods": list(get_args(Baseline)),
-         "llms": ["scripted"], "llana_seeds": 1}
-# SmolLM2-135M on 2 shared CPU cores needs seconds per call: fewer candidates, samples and examples for it
+         "llms": ["scripted"], "llana_seeds": 1} | _STUDY_QUICK
+# LLANA's own counts (10 candidates, 10 surrogate samples) are LLANAProposer's defaults and run with the scripted
+# stand-in and an endpoint; SmolLM2-135M on 2 shared CPU cores needs seconds per call (110 calls a step at the
+# published counts), so it runs with fewer candidates, samples and examples, recorded in the JSON's config.
 _LLANA_SMALL = {"n_candidates": 2, "n_samples": 1, "max_examples": 5}
 
 
@@ -170,7 +190,8 @@ def _run(problem: Problem, method: str, seed: int, cfg: dict[str, Any], llm: Pro
         "failed": sum(1 for t in log.trials if not t.converged),
         "seconds": wall,
         "eval_seconds": sum(t.seconds for t in log.trials),
-        "llm": vars(log.llm),
+        "llm": log.llm.totals(),
+        "llm_calls": [vars(r) for r in log.llm.records],
         "notes": log.notes,
         "box": {"low": list(log.subspace.low), "high": list(log.subspace.high)},
         "ties": [[n for n, g in zip(problem.space.names, log.subspace.group) if g == k]
@@ -217,9 +238,23 @@ def _summary(runs: list[dict[str, Any]], label: Callable[[dict[str, Any]], str])
             "overhead_per_run": ms([r["seconds"] - r["eval_seconds"] for r in rs]),
             "failed": sum(r["failed"] for r in rs),
             "regret_curve": curve,
-            "llm": {k: sum(r["llm"][k] for r in rs) for k in rs[0]["llm"]},
+            "llm": _llm_summary(rs),
             "notes": sorted({n for r in rs for n in r["notes"]}),
         }
+    return out
+
+
+def _llm_summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Counters summed over runs; latency and proposed/usable candidates from every recorded call."""
+    keys = ("calls", "errors", "unparsed", "out_of_range", "duplicates", "llm_candidates", "fallback_candidates",
+            "llm_predictions", "fallback_predictions", "seconds")
+    out: dict[str, float] = {k: sum(r["llm"][k] for r in runs) for k in keys}
+    calls = [c for r in runs for c in r["llm_calls"]]
+    lat = [c["seconds"] for c in calls]
+    cand = [c for c in calls if c["role"] == "candidate"]
+    out.update(latency_mean_s=float(np.mean(lat)) if lat else 0.0, latency_p50_s=float(np.median(lat)) if lat else 0.0,
+               latency_max_s=max(lat, default=0.0), candidate_calls=len(cand),
+               proposed=sum(c["proposed"] for c in cand), usable=sum(c["usable"] for c in cand))
     return out
 
 
@@ -244,6 +279,30 @@ def _plot(summary: dict[str, Any], path: Path, title: str) -> str:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return str(path)
+
+
+def _studies(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> dict[str, Any]:
+    """Per circuit, the surrogate and pool-optimisation studies on its cached layout set (simulated where missing).
+    The metric is the bench's objective (CMRR for ``both``), with the circuit's post-layout base."""
+    from eval.analog_study import run_studies
+    from tools.analog.dataset import layout_set
+    from tools.common import user_cache_dir
+
+    out = {}
+    for k, name in enumerate(cfg["study_circuits"]):
+        circuit = load_circuit(name)
+        bases = cfg["bases"] if name == cfg["circuit"] else POST_LAYOUT_BASES.get(name, {})
+        problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / f"set_{name}")
+        at = 0.8 + 0.15 * k / len(cfg["study_circuits"])
+        tick = (lambda a: lambda m, f: progress(m, a + 0.05 * f / len(cfg["study_circuits"])) if progress else None)
+        data = layout_set(problem, cfg["study_layouts"], cfg["study_placement_seeds"], user_cache_dir() / "analog",
+                          progress=tick(at))
+        # LLM as surrogate: the scripted stand-in and a configured endpoint; SmolLM2 would need hours for the table
+        llms = {k: (_llm(k, problem.space), llana_prompts(), {"n_samples": 3}) for k in cfg["llms"] if k in ("scripted", "openai")}
+        metric = "cmrr" if cfg["objective"] == "both" else cfg["objective"]
+        out[name] = run_studies(data, {**cfg, "bases": bases}, llms, problem.space, circuit.description, out_dir,
+                                tick(at + 0.05), metric=metric)
+    return out
 
 
 def _errors(problem: Problem, out: Path) -> dict[str, str]:
@@ -275,11 +334,17 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     import torch
 
     torch.set_num_threads(1)
-    cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr"}
+    cfg = {**(QUICK if quick else FULL), "circuit": "OTA_XT_MAGICAL", "objective": "cmrr", "bases": None,
+           "placement_seeds": 1}
+    if os.environ.get("CHIPCREW_OPENAI_BASE_URL"):  # a configured endpoint joins the default LLMs
+        cfg["llms"] = [*cfg["llms"], "openai"]
     cfg.update({k: v for k, v in options.items() if v is not None})
+    if cfg["bases"] is None:  # where the circuit sits after layout ({} from --llana-bases: the paper's)
+        cfg["bases"] = POST_LAYOUT_BASES.get(cfg["circuit"], {})
     out_dir.mkdir(parents=True, exist_ok=True)
     circuit = load_circuit(cfg["circuit"])
-    problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / "evals")
+    problem = Problem.build(circuit, cfg["objective"], LayoutOptions(), GF180, gf180_library(), out_dir / "evals",
+                            bases=cfg["bases"], placement_seeds=cfg["placement_seeds"])
     result: dict[str, Any] = {"config": cfg, "quick": quick}
     result["landscape"] = _landscape(problem, cfg["landscape_points"], out_dir, progress)
     runs: list[dict[str, Any]] = []
@@ -287,6 +352,7 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     for kind in cfg["llms"]:
         llm = _llm(kind, problem.space)
         llana = _LLANA_SMALL if kind in ("embedded",) else {}
+        cfg.setdefault("llana_options", {})[kind] = llana or {k: LLANAProposer.__dataclass_fields__[k].default for k in _LLANA_SMALL}
         for method in ("llana", "llana_constraint"):
             jobs += [(method, s, (kind, llm), llana) for s in range(cfg["llana_seeds"])]
     for j, (method, seed, llm, llana) in enumerate(jobs):
@@ -301,11 +367,20 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     title = f"{circuit.name}, {cfg['objective']} score, {cfg['budget']} evaluations ({cfg['n_init']} shared initial)"
     result["plot"] = _plot(result["summary"], out_dir / "regret.png", title)
     result["unique_evaluations"] = len(problem.cache)
+    if cfg["study_layouts"]:
+        result["studies"] = _studies(cfg, out_dir, progress)
     result["errors"] = _errors(problem, out_dir)
     (out_dir / "bench_analog.json").write_text(json.dumps(result, indent=1, default=str))
     if progress:
         progress("done", 1.0)
     return result
+
+
+def _schematic_cmrr(perf: dict[str, Any]) -> str:
+    """A symmetric schematic's CMRR is ideal (Acm under ``ACM_FLOOR_DB``), not a measured number."""
+    if perf.get("cmrr_ideal"):
+        return f"ideal (symmetric netlist: Acm below the {ACM_FLOOR_DB:.0f} dB numerical floor, CMRR >= {perf['cmrr_db']:.0f} dB)"
+    return f"{perf['cmrr_db']:.1f} dB"
 
 
 def _pm(v: tuple[float | None, float | None] | list, fmt: str = ".4f") -> str:
@@ -331,10 +406,12 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines += [
         "",
         f"Schematic (gf180 3.3 V, ours): gain {sch['adm_db']:.1f} dB, GBW {sch['gbw_hz'] / 1e6:.0f} MHz, PM {sch['pm_deg']:.1f} deg, "
-        f"offset {sch['offset_v'] * 1e3:.3g} mV, CMRR {sch['cmrr_db']:.0f} dB (symmetric: numerical); MAGICAL README "
+        f"offset {sch['offset_v'] * 1e3:.3g} mV, CMRR {_schematic_cmrr(sch)}; MAGICAL README "
         f"(40 nm): {mag['adm_db']:.0f} dB, {mag['gbw_hz'] / 1e6:.0f} MHz, {mag['pm_deg']:.0f} deg.",
         "",
-        f"### Optimisers: {cfg['objective']} score, {cfg['budget']} evaluations ({cfg['n_init']} shared initial), "
+        f"### Optimisers: {cfg['objective']} score {objective_text(cfg['objective'], cfg['bases'])} "
+        f"({'bases where the circuit sits; LLANA' if cfg['bases'] else 'LLANA'}'s are 80 dB and 1 mV), metrics averaged "
+        f"over {cfg['placement_seeds']} placement seed(s), {cfg['budget']} evaluations ({cfg['n_init']} shared initial), "
         "mean ± s.e. over seeds",
         "",
         "| method | runs | best score | regret after init | final regret | CMRR at best (dB) | abs(offset) at best (mV) | s / run | optimiser overhead s / run | failed sims |",
@@ -348,16 +425,25 @@ def to_markdown(result: dict[str, Any]) -> str:
         )
     llm_rows = [(n, s) for n, s in result["summary"].items() if "[" in n]
     if llm_rows:
-        lines += ["", "### LLM part of the LLANA runs (totals)", "",
-                  "| run | LLM calls | errors | unparsed | clipped | duplicates | LLM candidates | GP candidates | LLM predictions | GP predictions | LLM s |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["", "### LLM part of the LLANA runs (totals; per-call records in the JSON's runs[].llm_calls)", "",
+                  "| run | LLM calls | errors | unparsed | latency mean / p50 / max (s) | candidate calls | proposed | usable "
+                  "(valid, in range, new) | out of range | duplicates | GP candidates | LLM predictions | GP predictions |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for n, s in llm_rows:
             m = s["llm"]
-            lines.append(f"| {n} | {m['calls']} | {m['errors']} | {m['unparsed']} | {m['clipped']} | {m['duplicates']} | "
-                         f"{m['llm_candidates']} | {m['fallback_candidates']} | {m['llm_predictions']} | {m['fallback_predictions']} | {m['seconds']:.0f} |")
+            lines.append(f"| {n} | {m['calls']} | {m['errors']} | {m['unparsed']} | {m['latency_mean_s']:.3g} / "
+                         f"{m['latency_p50_s']:.3g} / {m['latency_max_s']:.3g} | {m['candidate_calls']} | {m['proposed']} | "
+                         f"{m['usable']} | {m['out_of_range']} | {m['duplicates']} | {m['fallback_candidates']} | "
+                         f"{m['llm_predictions']} | {m['fallback_predictions']} |")
         notes = sorted({note for _, s in llm_rows for note in s["notes"]})
         lines += [f"- {note}" for note in notes]
-    lines += ["", f"Regret plot: `{result['plot']}`; {result['unique_evaluations']} distinct layouts simulated.", "",
+    lines += ["", f"Regret plot: `{result['plot']}`; {result['unique_evaluations']} distinct layouts simulated."]
+    if "studies" in result:
+        from eval.analog_study import studies_markdown
+
+        for name, st in result["studies"].items():
+            lines += studies_markdown(st)
+    lines += ["",
               "### Error handling", "", "| case | message |", "|---|---|"]
     lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in result["errors"].items()]
     return "\n".join(lines)

@@ -32,6 +32,14 @@ def command(
     budget: Annotated[Optional[int], typer.Option(min=2, help="Evaluations per run, initial design included (full: 25).")] = None,
     n_init: Annotated[Optional[int], typer.Option(min=1, help="Shared Sobol initial points (5, as LLANA).")] = None,
     landscape_points: Annotated[Optional[int], typer.Option(min=1, help="Random knob settings for the landscape table.")] = None,
+    layouts: Annotated[Optional[int], typer.Option(min=0, help="Cached random layouts for the surrogate and pool studies "
+                                                   "(full: 240, quick: 80; 0: skip the studies).")] = None,
+    pool_seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds of the pool optimisation study (full: 20, quick: 10).")] = None,
+    pool_budget: Annotated[Optional[int], typer.Option(min=2, help="Evaluations per pool optimisation run (full: 50, quick: 20).")] = None,
+    llana_bases: Annotated[bool, typer.Option(help="Score with LLANA's bases (80 dB, 1 mV) instead of where the OTA "
+                                              "sits after layout (105 dB, 0.1 mV).")] = False,
+    placement_seeds: Annotated[Optional[int], typer.Option(min=1, help="Placements averaged per evaluation in the "
+                                                          "optimiser runs (1: the raw black box; 3: smoothed, 3x the time).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Optimise the net weights of the OTA layout with every method on the same black box and print the tables."""
@@ -44,5 +52,6 @@ def command(
         result = run_bench(
             folder, quick=quick, progress=progress, circuit=circuit, objective=objective, methods=methods, llms=llms,
             seeds=seeds, llana_seeds=llana_seeds, budget=budget, n_init=n_init, landscape_points=landscape_points,
+            bases={} if llana_bases else None, placement_seeds=placement_seeds, study_layouts=layouts, pool_seeds=pool_seeds, pool_budget=pool_budget,
         )
     show(result, to_markdown, as_json, folder / "bench_analog.json")

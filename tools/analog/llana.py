@@ -14,7 +14,9 @@ Each iteration after the initial design:
 The LLM is any ``PromptFn``: prompt text (and an optional JSON schema the endpoint may enforce) in, text out;
 its three prompt templates arrive beside it as ``LLANAPrompts`` (plain strings): this module knows nothing about
 backends or where prompts are kept. Replies are parsed leniently (JSON, ``name: value`` pairs, or bare
-numbers in knob order); values outside a range are clipped and counted. Whatever the LLM cannot supply is
+numbers in knob order); a configuration outside the ranges or already evaluated is not usable (counted, dropped,
+as LLAMBO drops out-of-bounds candidates). Every LLM call is recorded (``CallRecord``: role, latency,
+candidates proposed and usable). Whatever the LLM cannot supply is
 filled from a GP fit and counted: candidates from Thompson samples of the GP, mean/std from its posterior.
 With no LLM at all the loop runs on those fallbacks alone and says so.
 
@@ -34,13 +36,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from tools.analog.optim import fit_gp, gp_mean_std, sobol_points
-from tools.analog.problem import KnobSpace
+from tools.analog.problem import OBJECTIVES, KnobSpace, objective_text
 from tools.common import InputError
 
 __all__ = (
     "PromptFn",
     "LLANAPrompts",
     "LLMStats",
+    "CallRecord",
     "LLANAProposer",
     "Subspace",
     "parse_configuration",
@@ -51,11 +54,8 @@ __all__ = (
     "OBJECTIVE_TEXT",
 )
 
-OBJECTIVE_TEXT = {
-    "cmrr": "-(CMRR - 80 dB) / 80 dB (CMRR is maximised)",
-    "offset": "(|input offset| - 1 mV) / 1 mV (offset is minimised)",
-    "both": "-(CMRR - 80 dB) / 80 dB + (|input offset| - 1 mV) / 1 mV",
-}
+OBJECTIVE_TEXT = {o: objective_text(o) for o in OBJECTIVES}
+"""The score in words with LLANA's bases; a problem with other bases passes its own ``objective_text``."""
 
 
 class PromptFn(Protocol):
@@ -87,19 +87,43 @@ def _require_prompts(prompts: LLANAPrompts | None) -> LLANAPrompts:
 
 
 @dataclass
+class CallRecord:
+    """One LLM call: which prompt (``candidate``, ``surrogate``, ``constraint``), its latency, whether it failed
+    or did not parse, and for a candidate call the configurations proposed and usable (valid, in range, new)."""
+
+    role: str
+    seconds: float
+    error: bool = False
+    parsed: bool = False
+    proposed: int = 0
+    usable: int = 0
+
+
+@dataclass
 class LLMStats:
-    """How the LLM part went: calls made, replies that failed or did not parse, and GP fallbacks used."""
+    """How the LLM part went: calls made, replies that failed or did not parse, GP fallbacks used, and one
+    ``CallRecord`` per call."""
 
     calls: int = 0
     errors: int = 0
     unparsed: int = 0
-    clipped: int = 0
+    out_of_range: int = 0
     duplicates: int = 0
     llm_candidates: int = 0
     fallback_candidates: int = 0
     llm_predictions: int = 0
     fallback_predictions: int = 0
     seconds: float = 0.0
+    records: list[CallRecord] = field(default_factory=list)
+
+    def totals(self) -> dict[str, float]:
+        """The counters, plus latency (mean, max) and proposed/usable candidates from the records."""
+        out = {k: v for k, v in vars(self).items() if k != "records"}
+        lat = [r.seconds for r in self.records]
+        cand = [r for r in self.records if r.role == "candidate"]
+        out.update(latency_mean_s=float(np.mean(lat)) if lat else 0.0, latency_max_s=max(lat, default=0.0),
+                   proposed=sum(r.proposed for r in cand), usable=sum(r.usable for r in cand))
+        return out
 
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -195,8 +219,9 @@ _SCORE_SCHEMA = {
 class LLANAProposer:
     """One LLANA step per ``next`` call (identity search space: z is the knobs' unit cube).
 
-    ``alpha``, ``n_candidates``, ``n_samples`` and ``max_examples`` are choices made here for a CPU budget
-    (LLAMBO draws 20 candidates and more samples); the bench runs the embedded model with even fewer.
+    ``n_candidates`` = 10 proposals and ``n_samples`` = 10 surrogate predictions per candidate are the counts of
+    LLANA's public code (with 5 initial points); ``alpha`` = 0.1 is LLAMBO's exploration setting and
+    ``max_examples`` a prompt-length choice. The bench runs SmolLM2 on a CPU with fewer (and says so).
     """
 
     space: KnobSpace
@@ -206,9 +231,11 @@ class LLANAProposer:
     seed: int
     prompts: LLANAPrompts | None = None
     alpha: float = 0.1
-    n_candidates: int = 4
-    n_samples: int = 3
+    n_candidates: int = 10
+    n_samples: int = 10
     max_examples: int = 10
+    objective_text: str = ""
+    """The score in words for the prompts; empty: LLANA's bases (``OBJECTIVE_TEXT``)."""
     stats: LLMStats = field(default_factory=LLMStats)
     notes: list[str] = field(default_factory=list)
 
@@ -216,20 +243,23 @@ class LLANAProposer:
         if self.llm is not None:
             _require_prompts(self.prompts)
 
-    def _ask(self, prompt: str, schema: dict[str, Any]) -> str | None:
-        if self.llm is None:
-            return None
+    def _ask(self, prompt: str, schema: dict[str, Any], role: str) -> tuple[str | None, CallRecord]:
+        """The reply (None on failure) and the call's record, already appended to the stats."""
         self.stats.calls += 1
         start = time.perf_counter()
+        record = CallRecord(role, 0.0)
+        self.stats.records.append(record)
         try:
-            return self.llm(prompt, schema=schema)
+            return self.llm(prompt, schema=schema), record  # type: ignore[misc]
         except Exception as exc:  # an endpoint failure must not kill the optimisation: fall back, count it
             self.stats.errors += 1
+            record.error = True
             if self.stats.errors == 1:
                 self.notes.append(f"LLM call failed ({type(exc).__name__}: {exc}); GP fallback used for it")
-            return None
+            return None, record
         finally:
-            self.stats.seconds += time.perf_counter() - start
+            record.seconds = time.perf_counter() - start
+            self.stats.seconds += record.seconds
 
     def _examples(self, values: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> str:
         """Up to ``max_examples``: the best half by score, the rest drawn at random; shuffled."""
@@ -243,7 +273,7 @@ class LLANAProposer:
         return "\n".join(f"Configuration: {self.space.describe(values[i])}\nScore: {y[i]:.4f}" for i in keep)
 
     def _context(self) -> dict[str, str]:
-        return {"circuit": self.circuit_text, "ranges": self.space.ranges(), "objective": OBJECTIVE_TEXT[self.objective]}
+        return {"circuit": self.circuit_text, "ranges": self.space.ranges(), "objective": self.objective_text or OBJECTIVE_TEXT[self.objective]}
 
     def next(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, str]:
         rng = np.random.default_rng(self.seed * 104729 + len(z))
@@ -258,6 +288,11 @@ class LLANAProposer:
         ei = expected_improvement(mu, sigma, float(y.min()))
         pick = int(np.argmax(ei))
         return np.array(cands[pick]), sources[pick]
+
+    def predict(self, cands: np.ndarray, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The surrogate alone (the paper's surrogate study): mean and std of the score at unit points ``cands``."""
+        rng = np.random.default_rng(self.seed * 104729 + len(z))
+        return self._predict(np.asarray(cands), z, self.space.to_values(z), y, rng)
 
     def _llm_candidates(
         self, values: np.ndarray, y: np.ndarray, target: float, rng: np.random.Generator
@@ -278,20 +313,23 @@ class LLANAProposer:
                 decimals="/".join(str(d) for d in decimals),
                 example_json=json.dumps(example),
             )
-            reply = self._ask(prompt, _candidate_schema(self.space))
+            reply, record = self._ask(prompt, _candidate_schema(self.space), "candidate")
             parsed = parse_configuration(reply, self.space) if reply is not None else None
             if parsed is None:
                 self.stats.unparsed += reply is not None
                 continue
+            record.parsed, record.proposed = True, 1
             lo, hi = np.array(self.space.low), np.array(self.space.high)
             if np.any((parsed < lo) | (parsed > hi)):
-                self.stats.clipped += 1
-            rounded = self.space.to_values(self.space.to_unit(np.clip(parsed, lo, hi)))
+                self.stats.out_of_range += 1
+                continue
+            rounded = self.space.to_values(self.space.to_unit(parsed))
             if tuple(rounded) in seen:
                 self.stats.duplicates += 1
                 continue
             seen.add(tuple(rounded))
             out.append(self.space.to_unit(rounded))
+            record.usable = 1
             self.stats.llm_candidates += 1
         return out, ["llm"] * len(out)
 
@@ -324,11 +362,12 @@ class LLANAProposer:
                     configuration=self.space.describe(self.space.to_values(cand)),
                     score_hint=f"{float(np.median(y)):.4f}",
                 )
-                reply = self._ask(prompt, _SCORE_SCHEMA)
+                reply, record = self._ask(prompt, _SCORE_SCHEMA, "surrogate")
                 value = parse_score(reply) if reply is not None else None
                 if value is None:
                     self.stats.unparsed += reply is not None
                     continue
+                record.parsed = True
                 preds.append(value)
             if preds:
                 self.stats.llm_predictions += 1
@@ -435,22 +474,30 @@ def parse_constraints(text: str, space: KnobSpace, min_fraction: float = 0.1) ->
 
 
 def ask_constraints(
-    llm: PromptFn | None, space: KnobSpace, circuit_text: str, objective: str, prompts: LLANAPrompts | None = None
+    llm: PromptFn | None,
+    space: KnobSpace,
+    circuit_text: str,
+    objective: str,
+    prompts: LLANAPrompts | None = None,
+    text: str = "",
 ) -> tuple[Subspace, list[str], LLMStats]:
     """Ask the LLM once for narrowed ranges and ties; without an LLM, or on failure, keep the full box."""
     stats = LLMStats()
     if llm is None:
         return Subspace.full(space), ["no LLM configured: LLM-as-constraint kept the full box (plain GP-EI)"], stats
     prompt = _require_prompts(prompts).constraint.format(
-        circuit=circuit_text, objective=OBJECTIVE_TEXT[objective], ranges=space.ranges(), names=", ".join(space.names)
+        circuit=circuit_text, objective=text or OBJECTIVE_TEXT[objective], ranges=space.ranges(), names=", ".join(space.names)
     )
     stats.calls = 1
+    start = time.perf_counter()
     try:
         reply = llm(prompt, schema=_constraint_schema(space))
     except Exception as exc:  # the endpoint failed: say so and search the full box
         stats.errors = 1
+        stats.records.append(CallRecord("constraint", time.perf_counter() - start, error=True))
         return Subspace.full(space), [f"LLM call failed ({type(exc).__name__}: {exc}): full box kept"], stats
+    stats.seconds = time.perf_counter() - start
     sub, notes = parse_constraints(reply, space)
-    if sub == Subspace.full(space):
-        stats.unparsed = 1
+    stats.unparsed = int(sub == Subspace.full(space))
+    stats.records.append(CallRecord("constraint", stats.seconds, parsed=not stats.unparsed))
     return sub, notes, stats

@@ -78,8 +78,10 @@ def quiet_gp() -> Iterator[None]:
         yield
 
 
-def fit_gp(z: np.ndarray, y: np.ndarray) -> torch.nn.Module:
-    """An exact GP on (z, y) with standardised outcomes, hyperparameters by maximum marginal likelihood."""
+def fit_gp(z: np.ndarray, y: np.ndarray, hyper_from: torch.nn.Module | None = None) -> torch.nn.Module:
+    """An exact GP on (z, y) with standardised outcomes, hyperparameters by maximum marginal likelihood, or
+    copied from ``hyper_from`` (a GP of the same dimension) without refitting: a fit costs seconds on a busy
+    CPU, so a long study refits only every few points."""
     import torch
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
@@ -89,7 +91,12 @@ def fit_gp(z: np.ndarray, y: np.ndarray) -> torch.nn.Module:
     x = torch.tensor(z, dtype=torch.float64)
     t = torch.tensor(y, dtype=torch.float64).unsqueeze(-1)
     model = SingleTaskGP(x, t, outcome_transform=Standardize(m=1))
-    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+    if hyper_from is None:
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+    else:
+        for part in ("covar_module", "mean_module", "likelihood"):
+            getattr(model, part).load_state_dict(getattr(hyper_from, part).state_dict())
+        model.eval()
     return model
 
 

@@ -44,8 +44,8 @@ class AnalogOptimizeArgs(LayoutArgs, SimulatorArgs):
     weight_min: float = Field(default=0.0, ge=0.0, description="Lower bound of every net weight.")
     weight_max: float = Field(default=5.0, gt=0.0, le=100.0, description="Upper bound of every net weight.")
     llana_alpha: float = Field(default=0.1, ge=-1.0, le=1.0, description="LLANA target: best - alpha * (max - min).")
-    llana_candidates: int = Field(default=4, ge=1, le=20, description="LLM candidate proposals per iteration.")
-    llana_samples: int = Field(default=3, ge=1, le=10, description="LLM score predictions per candidate (EI mean/std).")
+    llana_candidates: int = Field(default=10, ge=1, le=20, description="LLM candidate proposals per iteration (LLANA: 10).")
+    llana_samples: int = Field(default=10, ge=1, le=10, description="LLM score predictions per candidate for EI's mean/std (LLANA: 10).")
     out_dir: str | None = Field(default=None, description="Folder for history.json, convergence.png, the best layout.")
 
     @model_validator(mode="after")
@@ -82,7 +82,7 @@ def log_to_json(log: SearchLog, problem: Problem) -> dict:
         "seed": log.seed,
         "knobs": list(problem.space.names),
         "notes": log.notes,
-        "llm": vars(log.llm),
+        "llm": {**log.llm.totals(), "records": [vars(r) for r in log.llm.records]},
         "trials": [
             {
                 "values": [float(v) for v in t.values],
@@ -152,7 +152,7 @@ def run_analog_optimize(
             circuit, placement, route(placement), folder, GF180, f"{circuit.name}: best of {args.method} (score {best.score:.4f})", meta
         )
     init = [t.score for t in log.trials[: args.n_init] if t.score is not None]
-    stats = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(log.llm).items()}
+    stats = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in log.llm.totals().items()}
     sub = log.subspace
     groups: dict[int, list[str]] = {}
     for name, g in zip(problem.space.names, sub.group):

@@ -18,7 +18,7 @@ from tools.analog.optim import (
     quiet_gp,
     sobol_points,
 )
-from tools.analog.problem import Problem, Trial
+from tools.analog.problem import Problem, Trial, objective_text
 from tools.common import InputError, ProgressFn, report
 
 __all__ = ("Method", "METHODS", "SearchLog", "run_search")
@@ -64,7 +64,8 @@ def _proposer(
         return GPEIProposer(seed)
     if method == "turbo":
         return TurboProposer(dim, seed)
-    return LLANAProposer(problem.space, problem.circuit.description, problem.objective, llm, seed, prompts, **llana)
+    return LLANAProposer(problem.space, problem.circuit.description, problem.objective, llm, seed, prompts,
+                         objective_text=objective_text(problem.objective, problem.bases), **llana)
 
 
 def run_search(
@@ -93,7 +94,8 @@ def run_search(
     stats = LLMStats()
     sub = Subspace.full(problem.space)
     if method == "llana_constraint":
-        sub, notes, stats = ask_constraints(llm, problem.space, problem.circuit.description, problem.objective, prompts)
+        sub, notes, stats = ask_constraints(llm, problem.space, problem.circuit.description, problem.objective, prompts,
+                                            objective_text(problem.objective, problem.bases))
     proposer = _proposer(method, problem, sub.dim, seed, llm, prompts, llana or {})
     if method == "llana":
         stats = proposer.stats  # type: ignore[union-attr]

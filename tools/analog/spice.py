@@ -10,7 +10,11 @@ summarised in shared/data/analog/README.md):
 - ``ac`` with a differential input of 1: Adm = max |vd| in dB, the unity-gain frequency (GBW) and the phase
   margin 180 deg + phase(Adm) at that frequency (the loop gain of the unity-gain follower);
 - ``ac`` with a common-mode input of 1: Acm = |vd| at 10 kHz in dB (common mode in, differential out);
-- CMRR = Adm - (Acm - 6 dB), MAGICAL's formula.
+- CMRR = Adm - (Acm - 6 dB), MAGICAL's formula. A perfectly symmetric netlist (the schematic of a fully
+  differential OTA) has no common-mode-to-differential conversion: its Acm is the solver's rounding residue
+  (-259 dB measured for OTA_XT_MAGICAL, which would print as a 337 dB CMRR). Below ``ACM_FLOOR_DB`` (-200 dB,
+  1e-10 V/V; post-layout Acm sits at -50 to -25 dB here) the CMRR is reported as *ideal*: ``cmrr_ideal`` is set
+  and ``cmrr_db`` holds the lower bound Adm - (ACM_FLOOR_DB - 6 dB), not a measurement.
 
 The Debian build of ngspice evaluates BSIM4 with OpenMP; with the default spin-waiting on a busy 2-core
 machine, one simulation of OTA_XT_MAGICAL burnt 3-25 s of CPU instead of 0.1-0.2 s (measured here), so the
@@ -35,6 +39,7 @@ from tools.analog.models import ModelLibrary
 from tools.common import ChipCrewError
 
 __all__ = (
+    "ACM_FLOOR_DB",
     "Parasitics",
     "Performance",
     "SimOutcome",
@@ -90,11 +95,18 @@ class Performance(BaseModel):
 
     adm_db: float | None = Field(default=None, description="Open-loop differential gain, max over frequency. In dB.")
     acm_db: float | None = Field(default=None, description="Common-mode to output gain at 10 kHz. In dB.")
-    cmrr_db: float | None = Field(default=None, description="Adm - (Acm - 6 dB), MAGICAL's definition. In dB.")
+    cmrr_db: float | None = Field(default=None, description="Adm - (Acm - 6 dB), MAGICAL's definition; a lower bound "
+                                  "when cmrr_ideal. In dB.")
+    cmrr_ideal: bool = Field(default=False, description="Acm below the numerical floor ACM_FLOOR_DB (a symmetric "
+                             "netlist): CMRR is ideal and cmrr_db is only the bound Adm - (floor - 6 dB).")
     offset_v: float | None = Field(default=None, description="Input-referred offset in unity-gain feedback. In V.")
     gbw_hz: float | None = Field(default=None, description="Unity-gain frequency of the open-loop gain. In Hz.")
     pm_deg: float | None = Field(default=None, description="Phase margin at the unity-gain frequency. In degrees.")
     supply_a: float | None = Field(default=None, description="Current drawn from VDD (bias source included). In A.")
+
+
+ACM_FLOOR_DB = -200.0
+"""Common-mode gain below which the measurement is rounding residue, not a property of the circuit (see top)."""
 
 
 @dataclass(frozen=True)
@@ -291,10 +303,12 @@ def simulate(
 def _performance(values: dict[str, float]) -> Performance:
     adm, acm = values.get("adm_db"), values.get("acm_db")
     ph = values.get("ph_ugf")
+    ideal = acm is not None and acm < ACM_FLOOR_DB
     return Performance(
         adm_db=adm,
         acm_db=acm,
-        cmrr_db=adm - (acm - 6.0) if adm is not None and acm is not None else None,
+        cmrr_db=adm - (max(acm, ACM_FLOOR_DB) - 6.0) if adm is not None and acm is not None else None,
+        cmrr_ideal=ideal,
         offset_v=values.get("voff"),
         gbw_hz=values.get("ugf"),
         pm_deg=180.0 + ph if ph is not None and values.get("ugf") is not None else None,

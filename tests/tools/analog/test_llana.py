@@ -95,9 +95,14 @@ def test_one_llana_step_uses_the_llm_candidates_and_predictions(scripted_llm, ll
     step = LLANAProposer(SPACE, "an OTA", "cmrr", llm, seed=0, prompts=llana_templates, n_candidates=4, n_samples=2)
     nxt, source = step.next(z, y)
     s = step.stats
-    assert (s.llm_candidates, s.unparsed, s.clipped, s.fallback_candidates) == (3, 1, 1, 1)
+    assert (s.llm_candidates, s.unparsed, s.out_of_range, s.fallback_candidates) == (2, 1, 1, 2)  # 9 > 5: dropped
     assert s.calls == 4 + 4 * 2 and s.llm_predictions == 4 and s.fallback_predictions == 0
-    assert source == "llm" and SPACE.to_values(nxt).tolist() in ([1.5, 1.5, 0.15], [5.0, 1.5, 0.15], [4.0, 4.0, 0.4])
+    assert source == "llm" and SPACE.to_values(nxt).tolist() in ([1.5, 1.5, 0.15], [4.0, 4.0, 0.4])
+    cand = [r for r in s.records if r.role == "candidate"]
+    assert [(r.parsed, r.proposed, r.usable) for r in cand] == [(True, 1, 1), (False, 0, 0), (True, 1, 0), (True, 1, 1)]
+    assert len(s.records) == s.calls and all(r.role == "surrogate" and r.parsed for r in s.records[4:])
+    totals = s.totals()
+    assert (totals["proposed"], totals["usable"]) == (3, 2) and totals["latency_max_s"] >= totals["latency_mean_s"] >= 0
     cand_prompt, schema = llm.prompts[0]
     assert "weight of net VO1M/VO1P: " in cand_prompt and "Recommend one new configuration whose score would be" in cand_prompt
     target = y.min() - 0.1 * (y.max() - y.min())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tools.analog.circuits import load_circuit
-from tools.analog.problem import KnobSpace, llana_score, net_weights
+from tools.analog.problem import POST_LAYOUT_BASES, KnobSpace, llana_score, net_weights, objective_text
 from tools.analog.spice import Performance
 from tools.common import InputError
 
@@ -42,3 +42,11 @@ def test_pair_knobs_set_both_nets(analog_data: None) -> None:
     c = load_circuit("OTA_XT_MAGICAL")
     assert net_weights(c, {"VO1P": 2.5}) == {"VO1M": 2.5, "VO1P": 2.5}
     assert net_weights(c, {"VO1M/VO1P": 1.0}) == {"VO1M": 1.0, "VO1P": 1.0}
+
+
+def test_other_bases_rescale_the_score_and_its_text() -> None:
+    perf, xt = Performance(cmrr_db=115.5, offset_v=-0.05e-3), POST_LAYOUT_BASES["OTA_XT_MAGICAL"]
+    assert llana_score(perf, "cmrr", xt) == pytest.approx(-0.1)  # -(115.5 - 105) / 105
+    assert llana_score(perf, "offset", xt) == pytest.approx(-0.5)  # (0.05 - 0.1) / 0.1
+    assert objective_text("both", xt) == "-(CMRR - 105 dB) / 105 dB + (|input offset| - 0.1 mV) / 0.1 mV"
+    assert objective_text("cmrr") == "-(CMRR - 80 dB) / 80 dB (CMRR is maximised)"  # LLANA's by default

@@ -22,6 +22,7 @@ class FakeProblem:
     space: KnobSpace = KnobSpace(("A", "B", "C"), ("weight of net A", "weight of net B", "weight of net C"), (0.0,) * 3, (5.0,) * 3)
     circuit: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(description="a toy"))
     objective: str = "cmrr"
+    bases: dict | None = None
     calls: int = 0
 
     def __call__(self, unit: np.ndarray, source: str = "") -> Trial:
@@ -54,6 +55,11 @@ def test_llana_with_a_scripted_llm_evaluates_its_proposals(scripted_llm, llana_t
     log = run_search(FakeProblem(), "llana", budget=6, n_init=3, seed=0, llm=llm, llana=llana, prompts=llana_templates)
     assert [t.source for t in log.trials[3:]] == ["llm"] * 3 and log.notes == []
     assert log.llm.llm_candidates == 6 and log.llm.calls == 3 * (2 + 2)
+    assert "-(CMRR - 80 dB) / 80 dB" in llm.prompts[0][0]  # LLANA's bases unless the problem has others
+    other = scripted_llm(lambda n: json.dumps({"A": round(0.5 + 0.1 * n, 2), "B": 1.5, "C": 1.5}))
+    run_search(FakeProblem(bases={"cmrr": 105.0}), "llana", budget=4, n_init=3, seed=0, llm=other, llana=llana, prompts=llana_templates)
+    run_search(FakeProblem(bases={"cmrr": 105.0}), "llana_constraint", budget=3, n_init=3, seed=0, llm=other, prompts=llana_templates)
+    assert all("-(CMRR - 105 dB) / 105 dB" in p for p, _ in other.prompts) and len(other.prompts) == 4 + 1
 
 
 def test_llana_without_llm_says_it_ran_on_the_gp() -> None:
