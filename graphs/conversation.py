@@ -59,6 +59,9 @@ _REFERENCE = re.compile(
 _FOLDER_REF = re.compile(
     r"\b(?:that|this|the\s+same|the\s+last|the\s+previous)\s+(?:run\s+|output\s+)?(?:folder|directory|dir)\b", re.IGNORECASE
 )
+_SHORT_FOLLOWUP = 6
+"""A repeat ("again with 30 evaluations") of at most this many words goes to the last turn's agent whatever the
+router says: it names nothing of its own for the router to weigh."""
 _CONTEXT_DEPTH = 4
 """Requests of a chain of follow-ups remembered together (the newest first)."""
 _SHORT_REPLY = 5
@@ -81,13 +84,15 @@ def refers_back(request: str) -> bool:
 
 def route_followup(request: str, routed: str | None, memory: dict[str, Any] | None) -> str | None:
     """The agent for this turn: a reply to a call that could not run goes back to its agent, a follow-up that the
-    router cannot place goes to the last turn's agent; otherwise the router's choice."""
+    router cannot place or a short repeat goes to the last turn's agent; otherwise the router's choice."""
     last = (memory or {}).get("last")
     if not last:
         return routed
     short = len(request.split()) <= _SHORT_REPLY
     if routed is None and (refers_back(request) or (last.get("failed") and short)):
         return last["agent"]
+    if is_repeat(request) and len(request.split()) <= _SHORT_FOLLOWUP:
+        return last["agent"]  # "again but top 8": the words alone look like some agent's, the session knows whose
     return routed
 
 

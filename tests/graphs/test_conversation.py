@@ -94,10 +94,12 @@ def test_subjects_carry_only_within_the_agent_that_named_them() -> None:
     assert "clip" not in call.args
 
 
-def test_follow_ups_route_to_the_last_agent_only_when_the_router_cannot_place_them() -> None:
+def test_follow_ups_route_to_the_last_agent_when_short_repeats_or_unplaced() -> None:
     memory = remember(empty_memory(), "opc_engineer", "simulate M1_test2", ToolCall(tool="opc_simulate", args={"clip": "M1_test2"}), None, False)
     assert route_followup("again with 50 iterations", None, memory) == "opc_engineer"
-    assert route_followup("again with 50 iterations", "analog_designer", memory) == "analog_designer"
+    assert route_followup("again with 50 iterations", "analog_designer", memory) == "opc_engineer"
+    longer = "again, but this time optimise the OTA_5T amplifier for offset with 20 evaluations"
+    assert route_followup(longer, "analog_designer", memory) == "analog_designer"
     assert route_followup("tell me a joke", None, memory) is None
     assert is_repeat("and at the max corner?") and is_repeat("what about turbo?") and not is_repeat("simulate M1_test3")
 
