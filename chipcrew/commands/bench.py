@@ -21,7 +21,7 @@ __all__ = ("app", "show", "OutOpt", "QuickOpt", "JsonOpt")
 
 COMMANDS: dict[str, Lazy] = {
     "startup": Lazy("chipcrew.commands.bench_startup:command", "Time chipcrew's start-up per command (new processes) against its budgets."),
-    "router": Lazy("chipcrew.commands.bench_basic:router", "Router accuracy, abstention and latency on the routing dataset."),
+    "router": Lazy("chipcrew.commands.bench_basic:router", "Router accuracy, false refusals, out-of-scope recall and latency on both routing sets."),
     "mixpe": Lazy("chipcrew.commands.bench_basic:mixpe", "MixPE perf/energy model vs the authors' simulator, and the bit-exact GEMM check."),
     "litho": Lazy("chipcrew.commands.bench_litho:command", "Lithography engine: band-limited SOCS vs 24 direct FFTs on one clip."),
     "opc": Lazy("chipcrew.commands.bench_opc:command", "Optimise every selected clip with one method; report L2, PV band, EPE, shots, MRC and time per case."),
