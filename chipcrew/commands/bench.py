@@ -31,7 +31,7 @@ COMMANDS: dict[str, Lazy] = {
     "gnn": Lazy("chipcrew.commands.bench_gnn:command", "Search GNN training configurations against the default and random search; model error; memory guard."),
     "analog": Lazy("chipcrew.commands.bench_analog:command", "Optimise the net weights of the OTA layout with every method on the same black box and print the tables."),
     "web": Lazy("chipcrew.commands.bench_web:command", "Web workspace: page load -> interactive, first SSE event, 20 concurrent sessions x 5 routing-only turns."),
-    "compress": Lazy("chipcrew.commands.bench_compress:command", "Compress SmolLM2-135M and the digits ViT with every method and print method x setting tables."),
+    "compress": Lazy("chipcrew.commands.bench_compress:command", "Compress SmolLM2-135M, the digits ViT and the pretrained ViT-S/14's tokens; print method x setting tables."),
 }
 
 app = typer.Typer(
