@@ -80,7 +80,7 @@ def test_an_uploaded_contact_clip_comes_back_as_a_mask_image(page) -> None:
     page.set_input_files("#upload", str(clip))
     page.wait_for_function("document.querySelector('#message').value.includes('Optimize the clip')")
     page.press("#message", "Enter")
-    page.wait_for_selector(ANSWERED, timeout=90_000)
+    page.wait_for_selector(ANSWERED, timeout=180_000)
     turn = page.locator(ANSWERED).last
     assert "opc_optimize" in turn.locator(".calls summary").inner_text()
     assert turn.locator(".artefacts img[alt='mask_png']").count() == 1
