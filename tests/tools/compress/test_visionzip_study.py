@@ -34,21 +34,10 @@ def test_split_is_stratified_disjoint_and_fixed() -> None:
         split_indices(labels, 100, 1.5)
 
 
-def _tiny_tower():
-    from transformers import Dinov2Config, Dinov2Model
-
-    torch.manual_seed(0)
-    cfg = Dinov2Config(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, image_size=224, patch_size=14,
-        attn_implementation="eager",
-    )
-    return Dinov2Model(cfg).eval()
-
-
-def test_dinov2_tower_opens_and_reproduces_its_forward() -> None:
+def test_dinov2_tower_opens_and_reproduces_its_forward(tiny_focus_tower) -> None:
     from tools.compress.visionzip import forward_with_selection, vision_tower
 
-    model = _tiny_tower()
+    model = tiny_focus_tower()
     tower = vision_tower(model)
     assert tower.has_cls and tower.mlp == 64 and len(tower.layers) == 2
     pixels = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
@@ -59,13 +48,11 @@ def test_dinov2_tower_opens_and_reproduces_its_forward() -> None:
 
 
 @pytest.fixture
-def tiny_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def tiny_study(tmp_path: Path, tiny_focus_tower):
     """The study on 30 digits through a tiny random tower: every step runs, in seconds."""
     pytest.importorskip("sklearn")
-    from tools.compress import focus_vit
     from tools.compress.visionzip_study import VisionZipStudyArgs, run_visionzip_study
 
-    monkeypatch.setattr(focus_vit, "load_focus_vit", _tiny_tower)
     torch.set_num_threads(1)
     args = VisionZipStudyArgs(
         datasets=["digits"], tokens=[8, 28, 64, 256], seeds=[0, 1], n_images=30, layer=1, epochs=1,
