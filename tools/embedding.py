@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import json
 import math
+import threading
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -121,11 +122,18 @@ class _NumpyBert:
         return cls(tokenizer, weights, config)
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        from threadpoolctl import threadpool_limits
-
-        # a request is a handful of tokens: one BLAS thread, since spin-waiting threads on busy cores cost seconds
-        with threadpool_limits(1 if len(texts) <= 8 else None, user_api="blas"):
+        if len(texts) > _SMALL:  # a corpus: its own batches, every BLAS thread
             return self._encode(texts, batch_size)
+        return self._requests.encode(texts)
+
+    @cached_property
+    def _requests(self) -> _GroupEncoder:
+        return _GroupEncoder(self._encode_small)
+
+    def _encode_small(self, texts: list[str]) -> np.ndarray:
+        # a request is a handful of tokens: one BLAS thread, since spin-waiting threads on busy cores cost seconds
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return self._encode(texts, max(len(texts), 1))
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         dim = self.w["embeddings.word_embeddings.weight"].shape[1]
@@ -176,6 +184,72 @@ class _NumpyBert:
     def _split(self, x: np.ndarray) -> np.ndarray:
         batch, length, dim = x.shape
         return x.reshape(batch, length, self.heads, dim // self.heads).transpose(0, 2, 1, 3)
+
+
+_SMALL = 8  # texts per call up to which a call is a request (one BLAS thread, grouped with concurrent ones)
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS, found once (finding it reads the process's memory maps: ~1 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+class _GroupEncoder:
+    """Encodes the requests of concurrent threads together, in one forward pass (group commit).
+
+    Why: for a request of ~15 tokens the forward pass is bound by reading the 40 MB of weights, not by arithmetic,
+    so one pass over 8 requests costs little more than over one. The web workspace routes many sessions' turns at
+    once; a caller alone is encoded at once, and callers arriving while a pass runs go together in the next one.
+    Rows are padded and masked, so a text's vector does not depend on its batch (to float32 rounding, tested).
+    """
+
+    def __init__(self, encode: Any):
+        self._encode = encode
+        self._lock = threading.Condition()
+        self._waiting: list[_Pending] = []
+        self._busy = False
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        mine = _Pending(texts)
+        with self._lock:
+            self._waiting.append(mine)
+            while self._busy and mine.result is None:
+                self._lock.wait()
+            if mine.result is not None:  # a pass led by another thread encoded this request
+                return mine.take()
+            batch, self._waiting, self._busy = self._waiting, [], True
+        try:
+            vectors: np.ndarray | BaseException = self._encode([t for p in batch for t in p.texts])
+        except BaseException as exc:  # every request of the pass gets the error, not only the leader's
+            vectors = exc
+        with self._lock:
+            start = 0
+            for pending in batch:
+                if isinstance(vectors, BaseException):
+                    pending.result = vectors
+                else:
+                    pending.result = vectors[start : start + len(pending.texts)]
+                start += len(pending.texts)
+            self._busy = False
+            self._lock.notify_all()
+        return mine.take()
+
+
+class _Pending:
+    """One caller's texts and, once a pass has run, its vectors or the pass's error."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.result: np.ndarray | BaseException | None = None
+
+    def take(self) -> np.ndarray:
+        if isinstance(self.result, BaseException):
+            raise self.result
+        assert self.result is not None
+        return self.result
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

@@ -57,3 +57,45 @@ def test_cached_vectors_are_read_back_and_new_texts_miss(embedder: Embedder, tmp
 def test_a_folder_without_a_model_says_so(tmp_path: Path) -> None:
     with pytest.raises(DataNotFoundError, match="config.json"):
         Embedder(tmp_path)
+
+
+def test_concurrent_requests_are_encoded_together_and_get_their_own_vectors(embedder: Embedder) -> None:
+    """Threads that ask while a pass runs share the next pass; each gets exactly its own texts' vectors."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tools.embedding import _GroupEncoder
+
+    alone = {t: embedder.encode([t])[0] for t in TEXTS[:3]}
+    release, passes = threading.Event(), []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        passes.append(list(texts))
+        if len(passes) == 1:
+            release.wait(10)  # the first pass holds on until the other callers are queued behind it
+        return embedder._numpy._encode(texts, len(texts))
+
+    group = _GroupEncoder(encode)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(group.encode, [TEXTS[0]])
+        while not passes:
+            pass
+        rest = [pool.submit(group.encode, [t]) for t in (TEXTS[1], TEXTS[2], TEXTS[0])]
+        while len(group._waiting) < 3:
+            pass
+        release.set()
+        results = [first.result(), *(f.result() for f in rest)]
+    assert len(passes) == 2 and sorted(passes[1]) == sorted([TEXTS[1], TEXTS[2], TEXTS[0]])
+    for text, got in zip([TEXTS[0], TEXTS[1], TEXTS[2], TEXTS[0]], results, strict=True):
+        assert got.shape == (1, embedder.dim)
+        np.testing.assert_allclose(got[0], alone[text], atol=1e-5)
+
+
+def test_an_error_in_a_shared_pass_reaches_every_request_of_it() -> None:
+    from tools.embedding import _GroupEncoder
+
+    def encode(texts: list[str]) -> np.ndarray:
+        raise ValueError(f"cannot encode {len(texts)} texts")
+
+    with pytest.raises(ValueError, match="cannot encode 1 texts"):
+        _GroupEncoder(encode).encode(["a"])
