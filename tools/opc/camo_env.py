@@ -26,7 +26,8 @@ Observation (a ``Dict`` padded to ``max_segments`` nodes and ``max_segments * MA
 * ``node_mask`` (N,) int8, ``edges`` (2, E) int64 (directed pairs ``src -> dst``), ``edge_mask`` (E,) int8: the
   neighbour graph: consecutive segments of an outline plus up to ``MAX_DEGREE - 2`` nearest segments within
   ``NEIGHBOUR_RADIUS_NM`` (midpoint distance);
-* ``action_mask`` (N, 2k+1) int8: move ``a - k`` is legal for segment ``i`` iff ``action_mask[i, a]``.
+* ``action_mask`` (N, 2k+1) int8: move ``a - k`` is legal for segment ``i`` iff ``action_mask[i, a]`` (inside the
+  segment's bounds and, with ``step_decay_every``, within the round's step limit).
 
 The action is a ``MultiDiscrete([2k+1] * N)`` vector; padded segments ignore theirs. An episode is ``horizon``
 rounds on one clip drawn from the list with the environment's generator (or ``options={"clip": index}``).
@@ -109,6 +110,10 @@ class CamoConfig:
         segment_length_nm: fragment length; None = the layer's (60 nm metal, whole edges via). In nm.
         move_range_nm: k, the largest move of a segment per round (actions -k..k). In nm.
         horizon: rounds per episode.
+        step_decay_every: the largest move halves every this many rounds (round ``t`` allows
+            ``max(1, k // 2 ** (t // step_decay_every))`` nm), as ``mbopc``'s step does (SimpleOPC: 8 nm halved every
+            4); 0 = always k. Without it a policy that overshoots late keeps oscillating between bridged and open
+            prints on dense clips.
         max_segments: padding of the node arrays; a clip with more segments is refused.
         rules: mask rules (move bounds).
         gds_layer, gds_datatype: GDS/OASIS layer and datatype of the target for GDS clips.
@@ -119,6 +124,7 @@ class CamoConfig:
     segment_length_nm: int | None = None
     move_range_nm: int = 4
     horizon: int = 10
+    step_decay_every: int = 0
     max_segments: int = 256
     rules: MaskRules = field(default_factory=MaskRules)
     gds_layer: int | None = None
@@ -139,6 +145,8 @@ class CamoConfig:
             raise InputError("move_range_nm", self.move_range_nm, f"an integer 1..{self.rules.max_move_nm}")
         if self.horizon < 1:
             raise InputError("horizon", self.horizon, "an integer >= 1")
+        if self.step_decay_every < 0:
+            raise InputError("step_decay_every", self.step_decay_every, "an integer >= 0 (0 = no decay)")
         if self.max_segments < 1:
             raise InputError("max_segments", self.max_segments, "an integer >= 1")
         return self
@@ -213,7 +221,8 @@ class CamoOPCEnv(gym.Env):
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
         clip = self._require_clip()
         s = len(clip.segs)
-        move = np.asarray(action, dtype=np.int64)[:s] - self.k
+        limit = self.step_limit
+        move = np.clip(np.asarray(action, dtype=np.int64)[:s] - self.k, -limit, limit)
         new = np.clip(self._offsets + move, clip.lower, clip.upper)
         self._last = new - self._offsets
         self._offsets = new
@@ -230,6 +239,12 @@ class CamoOPCEnv(gym.Env):
     def offsets(self) -> np.ndarray:
         """(S,) int64 current total moves of the episode's clip. In nm."""
         return self._offsets.copy()
+
+    @property
+    def step_limit(self) -> int:
+        """The largest move allowed in the coming round (``CamoConfig.step_decay_every``). In nm."""
+        every = self.config.step_decay_every
+        return max(1, self.k >> (self._round // every)) if every else self.k
 
     @property
     def clip_data(self) -> _ClipData:
@@ -341,7 +356,8 @@ class CamoOPCEnv(gym.Env):
         moves = np.arange(a) - k
         total = self._offsets[:, None] + moves[None, :]
         action_mask = np.zeros((n, a), np.int8)
-        action_mask[:s] = (total >= clip.lower[:, None]) & (total <= clip.upper[:, None])
+        inside = (total >= clip.lower[:, None]) & (total <= clip.upper[:, None])
+        action_mask[:s] = inside & (np.abs(moves) <= self.step_limit)[None, :]
         action_mask[s:, k] = 1  # padding: only "no move"
         return {"nodes": nodes, "epe": epe, "node_mask": node_mask, "edges": edges, "edge_mask": edge_mask,
                 "action_mask": action_mask}

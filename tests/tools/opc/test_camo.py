@@ -100,6 +100,7 @@ def test_env_cost_is_the_contest_metrics_of_the_legal_mask(env, sim, metal: bool
         ("segment_length_nm", {"segment_length_nm": 5}),
         ("clips", {"clips": ()}),
         ("layer", {"layer": "poly"}),
+        ("step_decay_every", {"step_decay_every": -1}),
     ],
 )
 def test_bad_environment_settings_name_the_field(field: str, kwargs: dict, via_clip: str) -> None:
@@ -216,3 +217,41 @@ def test_training_runs_writes_curve_and_resumes(tmp_path: Path, opc_data: None) 
     assert second["steps"] == 8
     _, record = load_checkpoint(second["checkpoint"], "via")
     assert record["train"]["log"]["steps_done"] == 8
+
+
+@pytest.mark.parametrize("select", ["epe", "cost"])
+def test_the_kept_round_is_the_best_by_the_select_rule(via_clip: str, sim, select: str) -> None:
+    from tools.opc.camo import optimize_camo
+
+    result, _ = optimize_camo(via_clip, sim, rounds=6, select=select)
+    rounds = result.history
+    key = (lambda h: (h["epe"], h["cost"])) if select == "epe" else (lambda h: h["cost"])
+    best = min(rounds, key=key)
+    assert key(rounds[result.best_iteration]) == key(best)
+    assert all(key(h) > key(best) for h in rounds[: result.best_iteration])  # the first best round is kept
+
+
+def test_unknown_select_rule_is_refused(via_clip: str, sim) -> None:
+    from tools.opc.camo import optimize_camo
+
+    with pytest.raises(InputError) as err:
+        optimize_camo(via_clip, sim, select="l2")
+    assert err.value.field == "select"
+
+
+def test_step_decay_halves_the_largest_move_and_the_action_mask_follows(via_clip: str, sim) -> None:
+    from tools.opc.camo_env import CamoConfig, CamoOPCEnv
+
+    env = CamoOPCEnv(CamoConfig(clips=(via_clip,), layer="via", move_range_nm=8, horizon=5, step_decay_every=2,
+                                max_segments=16), sim=sim)
+    obs, _ = env.reset(seed=0)
+    limits, offsets = [], []
+    for _ in range(5):
+        limits.append(env.step_limit)
+        legal = np.flatnonzero(obs["action_mask"][:8].any(0)) - 8
+        assert np.abs(legal).max() <= env.step_limit
+        before = env.offsets
+        obs, *_ = env.step(np.full(16, 16))  # ask for +8 nm everywhere: the step clips it to the round's limit
+        offsets.append(int((env.offsets - before).max()))
+    assert limits == [8, 8, 4, 4, 2]
+    assert all(o <= lim for o, lim in zip(offsets, limits)) and offsets[-1] <= 2 and offsets[0] > 2
