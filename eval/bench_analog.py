@@ -86,11 +86,11 @@ MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL
 CIRCUITS = ["OTA_XT_MAGICAL", "OTA_5T"]
 # the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder.
 # LLANA runs live (part 2), so the pool study compares GP-EI with random only.
-_STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": 3, "study_reps": 10, "study_test": 100, "pool_budget": 50,
+_STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": 3, "study_reps": 5, "study_test": 100, "pool_budget": 30,
                "pool_seeds": 10, "study_variants": ["raw", "smoothed"], "study_circuits": CIRCUITS, "pool_llana": False}
 _STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 60, "study_reps": 3, "study_test": 25, "pool_budget": 15,
                 "pool_seeds": 5, "study_variants": ["smoothed"]}
-FULL = {"circuits": CIRCUITS, "seeds": 10, "budget": 25, "n_init": 5, "placement_seeds": 3, "landscape_points": 32,
+FULL = {"circuits": CIRCUITS, "seeds": 10, "budget": 20, "n_init": 5, "placement_seeds": 3, "landscape_points": 32,
         "methods": list(get_args(Baseline)), "llms": ["scripted", "embedded"], "llana_methods": ["llana"],
         "workers": 2} | _STUDY_FULL
 QUICK = {**FULL, "seeds": 3, "budget": 10, "placement_seeds": 1, "landscape_points": 8, "llms": ["scripted"]} | _STUDY_QUICK

@@ -31,13 +31,13 @@ def command(
              "embedded: SmolLM2-135M (too slow for the live loop: one step measures its latency); openai: the configured "
              "endpoint (vLLM); none: GP fallback.")] = None,
     seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds per method and circuit (full: 10, quick: 3).")] = None,
-    budget: Annotated[Optional[int], typer.Option(min=2, help="Evaluations per run, initial design included (full: 25, quick: 10).")] = None,
+    budget: Annotated[Optional[int], typer.Option(min=2, help="Evaluations per run, initial design included (full: 20, quick: 10).")] = None,
     n_init: Annotated[Optional[int], typer.Option(min=1, help="Shared Sobol initial points (5, as LLANA).")] = None,
     landscape_points: Annotated[Optional[int], typer.Option(min=1, help="Random knob settings for the landscape table.")] = None,
     layouts: Annotated[Optional[int], typer.Option(min=0, help="Cached random layouts for the surrogate and pool studies "
                                                    "(full: 240, quick: 60; 0: skip the studies).")] = None,
     pool_seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds of the pool optimisation study (full: 10, quick: 5).")] = None,
-    pool_budget: Annotated[Optional[int], typer.Option(min=2, help="Evaluations per pool optimisation run (full: 50, quick: 15).")] = None,
+    pool_budget: Annotated[Optional[int], typer.Option(min=2, help="Evaluations per pool optimisation run (full: 30, quick: 15).")] = None,
     llana_bases: Annotated[bool, typer.Option(help="Score with LLANA's bases (80 dB, 1 mV) instead of where the OTA "
                                               "sits after layout (105 dB, 0.1 mV).")] = False,
     placement_seeds: Annotated[Optional[int], typer.Option(min=1, help="Placements averaged per evaluation in the "
