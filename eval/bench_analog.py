@@ -603,7 +603,7 @@ def to_markdown(result: dict[str, Any]) -> str:
                 verdict = "beats" if gap["beats_by_1se"] else "does not beat"
                 lines.append(f"\n{gap['better']} {verdict} {gap['worse']} by more than one standard error: final best "
                              f"score gap {gap['gap']:.4f} ± {gap['paired_se']:.4f} (paired by seed, {gap['seeds']} seeds).")
-        lines.append(f"\nRegret plot: `{c['plot']}`.")
+        lines += ["", f"Regret plot: `{c['plot']}`."]
     llm_rows = [(f"{n} {label}", s) for n, c in result["circuits"].items() for label, s in c["summary"].items() if "[" in label]
     if llm_rows:
         lines += ["", "### LLM part of the LLANA runs (totals; per-call records in the JSON's runs[].llm_calls)", "",
@@ -625,7 +625,7 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines += _claims(result)
     t, st = result["timings"], result["store"]
     lines += ["", (f"Wall time {t['total'] / 60:.1f} min (landscape {t['landscape']:.0f} s, live loop {t['live']:.0f} s on "
-                   f"{cfg['workers']} worker(s), LLM probes {t['probes']:.0f} s, studies {t['studies']:.0f} s); the "
+                   f"{cfg['workers']} worker(s), summaries and LLM probes {t['probes']:.0f} s, studies {t['studies']:.0f} s); the "
                    f"evaluation store `{st['path']}` held {st['placements_before']} placements before and "
                    f"{st['placements_after']} after.")]
     lines += ["", "### Error handling", "", "| case | message |", "|---|---|"]

@@ -20,7 +20,8 @@ __all__ = ("command",)
 def command(
     out: OutOpt = None,
     quick: Annotated[bool, typer.Option(help="Smoke run (3 seeds x 10 evaluations, one placement each, small layout "
-                                        "sets; under 8 min on 2 CPU cores): same code path, too few runs to rank methods.")] = False,
+                                        "sets; about 3.5 CPU-minutes from an empty cache): same code path, too few runs to "
+                                        "rank methods.")] = False,
     circuit: Annotated[Optional[list[str]], typer.Option(
         help=f"Circuits of the live loop: {', '.join(CIRCUIT_NAMES)}; repeatable (default both).")] = None,
     objective: Annotated[Optional[Objective], typer.Option(help="LLANA score to minimise (default cmrr).")] = None,
