@@ -475,8 +475,8 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
         _regret(rs)
         summary = _summary(rs, lambda r: r["label"])
         bases = _problem(name, cfg, out_dir, None).bases
-        title = (f"{name}, {cfg['objective']} score, {cfg['placement_seeds']} placement(s) per evaluation, "
-                 f"{cfg['budget']} evaluations ({cfg['n_init']} shared initial)")
+        title = (f"{name}, {cfg['objective']} score, {cfg['placement_seeds']} placement(s) per evaluation,\n"
+                 f"{cfg['budget']} evaluations ({cfg['n_init']} shared initial), mean over {cfg['seeds']} seeds")
         result["circuits"][name] = {
             "bases": bases,
             "summary": summary,
