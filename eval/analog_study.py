@@ -206,7 +206,8 @@ def run_studies(
     metric: str = "cmrr",
 ) -> dict[str, Any]:
     """Both studies on ``data`` (a ``LayoutSet``) for each score variant of ``metric`` (``cmrr`` or ``offset``,
-    with ``cfg["bases"]``); writes ``pool_regret_<circuit>.png``."""
+    with ``cfg["bases"]``); LLANA joins the pool study unless ``cfg["pool_llana"]`` is false (the bench compares it
+    on the live loop instead); writes ``pool_regret_<circuit>.png``."""
     from tools.analog.dataset import set_scores
 
     base = (cfg["bases"] or {}).get(metric, BASES[metric][0])
@@ -225,7 +226,7 @@ def run_studies(
         if progress:
             progress(f"pool optimisation ({name})", (0.5 * k + 0.25) / len(cfg["study_variants"]))
         llana = {f"llana[{name}]": _llana_factory(fn, prompts, space, circuit_text, metric, base)
-                 for name, (fn, prompts, _) in llms.items()}
+                 for name, (fn, prompts, _) in llms.items()} if cfg.get("pool_llana", True) else {}
         pool = pool_study(data.unit, y, ("random", "gp_ei", *llana), cfg["pool_budget"], cfg["n_init"], cfg["pool_seeds"],
                           llana=llana)
         out["variants"][name] = {"surrogates": sur, "pool": pool}

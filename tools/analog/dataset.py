@@ -61,8 +61,11 @@ def set_scores(data: LayoutSet, metric: str, seeds: int | None = None, base: flo
 
 
 def _key(problem: Problem, seeds: int, seed: int) -> str:
+    """The set's name: circuit, knob box, layout options, the model cards by content (a cache folder elsewhere
+    finds the same set), seeds and the knob draw."""
+    cards = hashlib.sha1(problem.lib.path.read_bytes()).hexdigest()
     text = json.dumps([problem.circuit.name, problem.space.low, problem.space.high, repr(problem.options),
-                       str(problem.lib.path), seeds, seed])
+                       cards, problem.lib.nmos, problem.lib.pmos, seeds, seed])
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 

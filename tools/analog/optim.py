@@ -4,7 +4,7 @@
 - ``sobol``: the scrambled Sobol sequence that also provides the shared initial design;
 - ``gp_ei``: botorch ``SingleTaskGP`` (Matern/RBF ARD with botorch's default priors, outcome standardised)
   and log expected improvement (Ament et al., "Unexpected Improvements to Expected Improvement", NeurIPS
-  2023), maximised by ``optimize_acqf``;
+  2023), maximised over 2,048 Sobol candidates (why not by gradient: ``GPEIProposer``);
 - ``turbo``: TuRBO-1 (Eriksson et al., "Scalable Global Optimization via Local Bayesian Optimization",
   NeurIPS 2019): a trust region around the best point, side 0.8 scaled by the GP's lengthscales, doubled
   after 3 successes in a row and halved after ceil(max(4, d)) failures (the paper's constants), Thompson
@@ -141,24 +141,28 @@ class SobolProposer:
 
 @dataclass
 class GPEIProposer:
-    """argmax of log EI under a GP fit to everything observed (minimisation)."""
+    """argmax of log EI under a GP fit to everything observed (minimisation), over ``n_candidates`` scrambled
+    Sobol points of the cube (a fresh scramble per step).
+
+    A candidate set, not gradient ascent: on the 13 knobs of OTA_XT_MAGICAL with 5-25 points, ``optimize_acqf``
+    put 2-6 knobs exactly on a bound (0 or 5) in every proposal measured, where a net's pull vanishes or dominates,
+    and GP-EI fell behind random search in a live pilot (6 seeds x 25 evaluations, smoothed CMRR score: best
+    -0.123 against random's -0.140); choosing among typical points is what won the pool study.
+    """
 
     seed: int
-    restarts: int = 4
-    raw_samples: int = 256
+    n_candidates: int = 2048
 
     def next(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, str]:
         import torch
         from botorch.acquisition.analytic import LogExpectedImprovement
-        from botorch.optim import optimize_acqf
 
         model = fit_gp(z, y)
         acq = LogExpectedImprovement(model, best_f=float(y.min()), maximize=False)
-        bounds = torch.stack([torch.zeros(z.shape[1]), torch.ones(z.shape[1])]).double()
-        with torch.random.fork_rng():
-            torch.manual_seed(self.seed * 1009 + len(z))
-            best, _ = optimize_acqf(acq, bounds=bounds, q=1, num_restarts=self.restarts, raw_samples=self.raw_samples)
-        return best.squeeze(0).numpy(), "gp_ei"
+        cands = sobol_points(z.shape[1], self.n_candidates, self.seed * 1009 + len(z))
+        with torch.no_grad():
+            values = acq(torch.tensor(cands).unsqueeze(1))
+        return cands[int(torch.argmax(values))], "gp_ei"
 
 
 @dataclass

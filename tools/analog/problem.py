@@ -26,22 +26,23 @@ from tools.analog.models import ModelLibrary
 from tools.analog.placer import Placement, place
 from tools.analog.routing import NetRoute, route
 from tools.analog.spice import Parasitics, Performance, SimOutcome, simulate
+from tools.analog.store import EvalStore, StoredEval
 from tools.analog.tech import Technology
 from tools.common import InputError
 
 __all__ = (
-    "Objective",
-    "OBJECTIVES",
     "BASES",
+    "OBJECTIVES",
     "POST_LAYOUT_BASES",
+    "KnobSpace",
+    "LayoutEval",
+    "LayoutOptions",
+    "Objective",
+    "Problem",
+    "Trial",
+    "evaluate_layout",
     "llana_score",
     "objective_text",
-    "KnobSpace",
-    "LayoutOptions",
-    "LayoutEval",
-    "evaluate_layout",
-    "Trial",
-    "Problem",
 )
 
 Objective = Literal["cmrr", "offset", "both"]
@@ -142,6 +143,9 @@ class LayoutEval:
     parasitics: Parasitics
     sim: SimOutcome
     place_seconds: float
+    """Placement alone (the analytic placer)."""
+    extract_seconds: float
+    """Routing and parasitic extraction."""
 
 
 def net_weights(circuit: Circuit, knob_values: dict[str, float]) -> dict[str, float]:
@@ -175,11 +179,12 @@ def evaluate_layout(
     start = time.perf_counter()
     cells = cells or build_cells(circuit, tech, options.symmetric, options.common_centroid)
     placement = place(circuit, cells, weights, area_weight=options.area_weight, seed=options.placement_seed)
+    placed = time.perf_counter()
     routes = route(placement)
     parasitics = extract(circuit, placement, routes, tech)
-    seconds = time.perf_counter() - start
+    extracted = time.perf_counter()
     sim = simulate(circuit, lib, folder, parasitics, ngspice=ngspice)
-    return LayoutEval(placement, routes, parasitics, sim, seconds)
+    return LayoutEval(placement, routes, parasitics, sim, placed - start, extracted - placed)
 
 
 @dataclass
@@ -227,7 +232,10 @@ class Problem:
     """Placements per evaluation (seeds ``options.placement_seed`` onward), metrics averaged: the smoothed black
     box, the expected metric over the placer's randomness (its seed alone moves CMRR by about 4 dB)."""
     cache: dict[tuple[float, ...], Trial] = field(default_factory=dict)
+    store: EvalStore | None = None
+    """Placements already simulated, on disk (shared by runs, processes and the layout set); None: memory only."""
     _cells: list[Cell] | None = None
+    _context: str | None = None
 
     @classmethod
     def build(
@@ -242,6 +250,7 @@ class Problem:
         ngspice: str | None = None,
         bases: dict[str, float] | None = None,
         placement_seeds: int = 1,
+        store: EvalStore | None = None,
     ) -> Problem:
         """The black box over every knob of ``circuit``, each in ``bounds`` (LLANA's weight ranges were not
         published; [0, 5] around MAGICAL's default weight 1 is a choice)."""
@@ -254,7 +263,29 @@ class Problem:
         )
         if placement_seeds < 1:
             raise InputError("placement_seeds", placement_seeds, "at least 1 placement per evaluation")
-        return cls(circuit, space, objective, options, tech, lib, folder, ngspice, bases, placement_seeds)
+        return cls(circuit, space, objective, options, tech, lib, folder, ngspice, bases, placement_seeds, store=store)
+
+    def _place_and_simulate(self, key: tuple[float, ...], seed: int, folder: Path) -> tuple[StoredEval, float]:
+        """One placement seed at knob values ``key``: from the store, or evaluated (and stored); the seconds
+        spent now (0 for a stored one)."""
+        options = replace(self.options, placement_seed=seed)
+        if self.store is not None:
+            if self._context is None:  # the model cards by content: the same file in another cache folder matches
+                self._context = EvalStore.context(self.circuit, self.tech, self.lib.path.read_text(), self.lib.nmos,
+                                                  self.lib.pmos)
+            skey = EvalStore.key(EvalStore.context(self._context, options), key)
+            hit = self.store.get(skey)
+            if hit is not None:
+                return hit, 0.0
+        if self._cells is None:
+            self._cells = build_cells(self.circuit, self.tech, self.options.symmetric, self.options.common_centroid)
+        weights = net_weights(self.circuit, dict(zip(self.space.names, key)))
+        ev = evaluate_layout(self.circuit, weights, options, self.tech, self.lib, folder, self._cells, self.ngspice)
+        seconds = ev.place_seconds + ev.extract_seconds + ev.sim.seconds
+        out = StoredEval(ev.sim.performance, ev.sim.converged, ev.placement.area_um2, seconds)
+        if self.store is not None:
+            self.store.put(skey, out)
+        return out, seconds
 
     def __call__(self, unit: np.ndarray, source: str = "") -> Trial:
         values = self.space.to_values(np.asarray(unit, dtype=float))
@@ -262,26 +293,23 @@ class Problem:
         if key in self.cache:
             hit = self.cache[key]
             return Trial(hit.unit, hit.values, hit.score, hit.performance, hit.converged, hit.area_um2, 0.0, source)
-        if self._cells is None:
-            self._cells = build_cells(self.circuit, self.tech, self.options.symmetric, self.options.common_centroid)
-        weights = net_weights(self.circuit, dict(zip(self.space.names, key)))
+        net_weights(self.circuit, dict(zip(self.space.names, key)))  # a bad knob fails before any lookup
         folder = self.folder / f"eval{len(self.cache):04d}"
-        evs = [
-            evaluate_layout(self.circuit, weights, replace(self.options, placement_seed=self.options.placement_seed + s),
-                            self.tech, self.lib, folder / f"seed{s}" if self.placement_seeds > 1 else folder, self._cells,
-                            self.ngspice)
+        evs, spent = zip(*(
+            self._place_and_simulate(key, self.options.placement_seed + s,
+                                     folder / f"seed{s}" if self.placement_seeds > 1 else folder)
             for s in range(self.placement_seeds)
-        ]
-        converged = all(ev.sim.converged for ev in evs)
-        perf = evs[0].sim.performance if len(evs) == 1 else _mean_performance([ev.sim.performance for ev in evs])
+        ))
+        converged = all(ev.converged for ev in evs)
+        perf = evs[0].performance if len(evs) == 1 else _mean_performance([ev.performance for ev in evs])
         trial = Trial(
             unit=self.space.to_unit(values),
             values=values,
             score=llana_score(perf, self.objective, self.bases) if converged else None,
             performance=perf,
             converged=converged,
-            area_um2=float(np.mean([ev.placement.area_um2 for ev in evs])),
-            seconds=sum(ev.place_seconds + ev.sim.seconds for ev in evs),
+            area_um2=float(np.mean([ev.area_um2 for ev in evs])),
+            seconds=float(sum(spent)),
             source=source,
         )
         self.cache[key] = trial

@@ -56,3 +56,11 @@ def test_turbo_halves_its_region_after_repeated_failures() -> None:
     assert t.length == pytest.approx(0.4)
     t._update(np.array([1.0, 0.5, 0.9, 0.9, 0.9, 0.9, 0.1, 0.01, 0.001]))  # three successes double it
     assert t.length == pytest.approx(0.8)
+
+
+def test_gp_ei_keeps_many_knobs_off_the_bounds() -> None:
+    """With 13 knobs and 8 points, gradient ascent on EI pinned several knobs to 0 or 1; the candidate set does not."""
+    z = np.random.default_rng(0).uniform(size=(8, 13))
+    y = np.sin(5 * z).sum(axis=1)
+    nxt, _ = GPEIProposer(seed=1).next(z, y)
+    assert nxt.shape == (13,) and int(((nxt < 1e-6) | (nxt > 1 - 1e-6)).sum()) == 0
