@@ -7,6 +7,14 @@ error, repeat; keep the iterate with the smallest L2. OpenILT's SimpleOPC moves 
 halved every 4 rounds; here the move is ``gain * EPE`` (the proportional form) clipped to that decaying step,
 which keeps the strongly coupled corner and line-end pieces from overshooting. The moves share DiffOPC's fragmentation, bounds and jog merging, so the output passes the
 same mask-rule check.
+
+Two recipe options, both off by default (the plain run is unchanged bit for bit):
+
+* process-window-aware feedback (``pw_weight`` w > 0, the process-window OPC of production flows): the error fed back is ``(1 - w) * EPE_nominal + w * (EPE_max + EPE_min) / 2``, the edge
+  driven towards the middle of its dose/focus corners' positions, and the iterate kept is the one with the
+  smallest L2 + PV band (both measured each round, since the corner images are simulated anyway);
+* fixed assist features (``assist``, e.g. ``tools.opc.sraf``'s bars): added to the mask in every simulation
+  and to the output, with ``upper_nm`` keeping the moved edges clear of them.
 """
 
 from __future__ import annotations
@@ -73,6 +81,9 @@ def optimize_mbopc(
     start_nm: np.ndarray | None = None,
     epe_target_nm: np.ndarray | None = None,
     gain_scale: np.ndarray | None = None,
+    pw_weight: float = 0.0,
+    assist: np.ndarray | None = None,
+    upper_nm: np.ndarray | None = None,
 ) -> EdgeOPCResult:
     """Iterate simulate -> measure EPE -> move segments by ``-gain * (EPE - EPE target)`` (rounded, bounded).
 
@@ -90,10 +101,20 @@ def optimize_mbopc(
         epe_target_nm: (S,) EPE each segment is driven to (positive: print beyond the target edge); None = 0.
             In nm.
         gain_scale: (S,) factors on ``config.gain`` per segment; None = 1.
+        pw_weight: weight of the dose/focus corners in the fed-back EPE, 0..1 (module docstring); 0 = nominal
+            only, and the iterate kept is the smallest-L2 one.
+        assist: (N, N) bool raster of fixed assist features added to the mask; None = none.
+        upper_nm: (S,) extra cap on the outward moves (clear of the assist features); None = none. In nm.
     """
     segs = model.segs
     device = torch.device(sim.device)
     lower, upper = move_bounds(segs, config.rules)
+    if upper_nm is not None:
+        upper = np.maximum(np.minimum(upper, np.asarray(upper_nm, dtype=np.int64)), 0)
+    assist_spec = None
+    if assist is not None and assist.any():
+        with torch.no_grad():
+            assist_spec = sim.mask_spectrum(torch.from_numpy(assist.astype(np.float32)).to(device))
     offsets = np.zeros(len(segs), dtype=np.int64)
     if start_nm is not None:
         offsets = np.clip(np.rint(start_nm), lower, upper).astype(np.int64)
@@ -104,23 +125,42 @@ def optimize_mbopc(
         with torch.no_grad():
             moves = torch.as_tensor(offsets, dtype=torch.float64, device=device)
             spec = model.spectrum(moves, half=sim.half).to(sim.cdtype)
+            if assist_spec is not None:
+                spec = spec + assist_spec.to(spec.dtype)
             aerial = sim.intensity_from_spectrum(spec, "nominal").cpu().numpy()
+            corners = None
+            if pw_weight > 0:
+                corners = [sim.intensity_from_spectrum(spec, c).cpu().numpy() for c in ("max", "min")]
         l2 = float(np.count_nonzero((aerial >= THRESHOLD) != (target >= 0.5)))
         epe = measure_epe(aerial, segs, config.search_nm)
         history.append({"iteration": it, "l2": l2, "mean_abs_epe": float(np.abs(epe).mean())})
-        if l2 < best[0]:
-            best = (l2, offsets.copy(), it)
+        score = l2
+        if corners is not None:
+            pvb = float(np.count_nonzero((corners[0] >= THRESHOLD) != (corners[1] >= THRESHOLD)))
+            history[-1]["pvb"] = pvb
+            score = l2 + pvb
+            mid = 0.5 * (measure_epe(corners[0], segs, config.search_nm) + measure_epe(corners[1], segs, config.search_nm))
+            epe = (1.0 - pw_weight) * epe + pw_weight * mid
+        if score < best[0]:
+            best = (score, offsets.copy(), it)
         limit = config.max_step_nm * 0.5 ** (it // config.decay_every)
         error = epe if epe_target_nm is None else epe - epe_target_nm
         step = np.clip(-gain * error, -limit, limit)
         offsets = np.clip(np.rint(offsets + step), lower, upper).astype(np.int64)
         report(progress, f"mbopc iteration {it + 1}/{config.iterations}: L2 {l2:.0f}", (it + 1) / config.iterations)
     final = merge_jogs(segs, best[1], lower, upper, config.jog_merge_nm)
+    mask, polygons = model.raster(final), moved_polygons(segs, final + model.bias)
+    if assist_spec is not None:
+        from tools.litho.layout import mask_to_rects
+
+        mask = np.maximum(mask, assist.astype(mask.dtype))
+        polygons += [np.asarray([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.int64)
+                     for x0, y0, x1, y1 in mask_to_rects(assist)]
     return EdgeOPCResult(
         segments=segs,
         offsets=final,
-        mask=model.raster(final),
-        polygons=moved_polygons(segs, final + model.bias),
+        mask=mask,
+        polygons=polygons,
         history=history,
         best_iteration=best[2],
     )

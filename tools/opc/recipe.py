@@ -1,8 +1,10 @@
 """OPC recipes for the EPE-feedback OPC (``mbopc``): the typed recipe, its search space and the one cost J.
 
 An OPC recipe is what an OPC engineer tunes per layer and design style (Chen et al., "Intelligent OPC
-Engineer Assistant", AAAI 2025): the fragment length, the feedback gain, step and iteration count, and, per
-topology class of a segment, an initial edge bias and the EPE the feedback loop drives the segment to. The
+Engineer Assistant", AAAI 2025): the fragment length, the feedback gain, step and iteration count, the weight
+of the dose/focus corners in the fed-back EPE (process-window OPC), rule-based assist bars (SRAF distance and
+width, ``tools.opc.sraf``), and, per topology class of a segment, an initial edge bias (line-end hammerhead,
+corner serif) and the EPE the feedback loop drives the segment to. The
 classes come from ``tools.opc.topology`` (line end, convex/concave corner, jog, run, via), with runs split
 into dense and isolated by the space to the next feature. :func:`solve` runs one recipe on one clip on the
 project's engine (``tools.opc.mbopc``, ``tools.litho``) and scores it at full resolution.
@@ -21,13 +23,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tools.common import InputError
+from tools.opc.sraf import SRAF_MIN_WIDTH_NM
 
 __all__ = (
     "W_EPE",
@@ -76,6 +79,11 @@ class Recipe(BaseModel):
     gain: float = Field(default=0.5, ge=0.1, le=1.0, description="Fraction of the EPE error corrected per round.")
     max_step_nm: float = Field(default=8.0, ge=2.0, le=16.0, description="Largest move per round. In nm.")
     decay_every: int = Field(default=4, ge=2, le=12, description="Rounds between halvings of the step limit.")
+    pw_weight: float = Field(default=0.0, ge=0.0, le=1.0, description="Weight of the dose/focus corners' edges "
+                             "in the fed-back EPE (0 = nominal only; tools.opc.mbopc).")
+    sraf_width_nm: int = Field(default=0, ge=0, le=40, description="Assist-bar width: 0 = no SRAF, else 20..40. In nm.")
+    sraf_distance_nm: int = Field(default=80, ge=40, le=160, description="Assist-bar distance from the target "
+                                  "edge (used when sraf_width_nm > 0). In nm.")
     classes: dict[str, ClassRecipe] = Field(
         default_factory=dict, description=f"Per topology class ({', '.join(RECIPE_CLASSES)}); missing = 0 bias, 0 target."
     )
@@ -86,6 +94,13 @@ class Recipe(BaseModel):
         unknown = [name for name in value if name not in RECIPE_CLASSES]
         if unknown:
             raise ValueError(f"unknown topology class {unknown[0]!r}; expected one of {', '.join(RECIPE_CLASSES)}")
+        return value
+
+    @field_validator("sraf_width_nm")
+    @classmethod
+    def _printable_width(cls, value: int) -> int:
+        if 0 < value < SRAF_MIN_WIDTH_NM:
+            raise ValueError(f"an SRAF is 0 (none) or at least {SRAF_MIN_WIDTH_NM} nm wide (mask rule)")
         return value
 
     def of(self, name: str) -> ClassRecipe:
@@ -158,6 +173,9 @@ def _space() -> tuple[Dim, ...]:
         Dim(("gain",), 0.1, 1.0, False),
         Dim(("max_step_nm",), 2.0, 16.0, False),
         Dim(("decay_every",), 2, 12, True),
+        Dim(("pw_weight",), 0.0, 1.0, False),
+        Dim(("sraf_width_nm",), 0, 40, True),  # below SRAF_MIN_WIDTH_NM decodes to 0 = no SRAF
+        Dim(("sraf_distance_nm",), 40, 160, True),
     ]
     for name in RECIPE_CLASSES:
         dims.append(Dim(("classes", name, "bias_nm"), -10, 20, True))
@@ -166,7 +184,7 @@ def _space() -> tuple[Dim, ...]:
 
 
 SPACE: tuple[Dim, ...] = _space()
-"""The search space: every recipe field with its documented range, in a fixed order (19 coordinates)."""
+"""The search space: every recipe field with its documented range, in a fixed order (22 coordinates)."""
 
 
 def encode(recipe: Recipe) -> np.ndarray:
@@ -186,6 +204,8 @@ def decode(u: np.ndarray) -> Recipe:
     for value, d in zip(u, SPACE):
         x = d.low + value * (d.high - d.low)
         x = int(round(x)) if d.integer else round(float(x), 2)
+        if d.path == ("sraf_width_nm",) and x < SRAF_MIN_WIDTH_NM:
+            x = 0
         if d.path[0] == "classes":
             classes.setdefault(d.path[1], {})[d.path[2]] = x
         else:
@@ -205,6 +225,7 @@ class RunMetrics(BaseModel):
     epe: int = Field(description="Contest EPE violations.")
     shots: int = Field(description="Mask rectangles.")
     mrc: int = Field(description="Mask-rule violations.")
+    sraf_print: int = Field(default=0, description="Pixels of the assist bars printed at the max corner (0 = none).")
     cost: float = Field(description="J = L2 + W_EPE * EPE + PVB. In nm^2.")
     seconds: float = Field(description="Wall time of the run (mbopc and scoring). In seconds.")
 
@@ -233,6 +254,7 @@ class ClipProblem:
     target: np.ndarray
     sim: Any
     _models: dict[int, tuple[Any, Any]]
+    _srafs: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def model(self, segment_length_nm: int) -> tuple[Any, Any]:
         """(EdgeMask, SegmentTopology) of the target fragmented at ``segment_length_nm``."""
@@ -243,6 +265,17 @@ class ClipProblem:
             model = edge_model(self.polygons, segment_length_nm, self.sim.size, inclusive=False)
             self._models[segment_length_nm] = (model, segment_topology(model.segs))
         return self._models[segment_length_nm]
+
+    def srafs(self, segment_length_nm: int, distance_nm: int, width_nm: int) -> tuple[np.ndarray, np.ndarray]:
+        """(bars (N, N) bool, per-segment outward cap) of ``tools.opc.sraf`` for this fragmentation (cached)."""
+        key = (segment_length_nm, distance_nm, width_nm)
+        if key not in self._srafs:
+            from tools.opc.sraf import outward_cap, place_srafs
+
+            model, topo = self.model(segment_length_nm)
+            bars = place_srafs(model.segs, topo.space_nm, self.target, distance_nm, width_nm)
+            self._srafs[key] = (bars, outward_cap(model.segs, topo.space_nm, distance_nm, width_nm))
+        return self._srafs[key]
 
 
 def load_problem(clip: str, sim: Any) -> ClipProblem:
@@ -275,8 +308,9 @@ def solve(
     Returns:
         (metrics, EdgeOPCResult) -- the result carries the mask and polygons for artefacts.
     """
-    from tools.litho.metrics import evaluate_mask
+    from tools.litho.metrics import corner_prints, evaluate_mask
     from tools.opc.mbopc import MBOPCConfig, optimize_mbopc
+    from tools.opc.sraf import printed_pixels
 
     start = time.perf_counter()
     model, topo = problem.model(recipe.segment_length_nm)
@@ -290,13 +324,18 @@ def solve(
         iterations=recipe.iterations, gain=recipe.gain, max_step_nm=recipe.max_step_nm, decay_every=recipe.decay_every
     )
     plain = not bias.any() and not goal.any()
+    bars, cap = problem.srafs(recipe.segment_length_nm, recipe.sraf_distance_nm, recipe.sraf_width_nm) \
+        if recipe.sraf_width_nm else (None, None)
     result = optimize_mbopc(
         model, problem.target, problem.sim, config,
         start_nm=None if plain else bias, epe_target_nm=None if plain else goal,
+        pw_weight=recipe.pw_weight, assist=bars, upper_nm=cap,
     )
-    m = evaluate_mask(result.mask, problem.target, problem.sim)
+    prints = corner_prints(result.mask, problem.sim)
+    m = evaluate_mask(result.mask, problem.target, problem.sim, prints=prints)
     metrics = RunMetrics(
         l2=m.l2, pvb=m.pvb, epe=m.epe_contest, shots=m.shots, mrc=m.mrc_violations,
+        sraf_print=0 if bars is None else printed_pixels(prints["max"], bars),
         cost=cost(m.l2, m.epe_contest, m.pvb), seconds=round(time.perf_counter() - start, 3),
     )
     return metrics, result

@@ -14,7 +14,7 @@ metric worse than the default" condition) and a run that worsens one is penalise
 
 Observation: the clip's context (:func:`clip_context`: the share of segments per recipe class, mean width and
 space, size and the default run's L2/PVB/EPE shares of J), the incumbent's coordinates, the incumbent's
-J / J_default and the budget left. Action: a vector in [-1, 1]^19 added to the incumbent's coordinates
+J / J_default and the budget left. Action: a vector in [-1, 1]^22 added to the incumbent's coordinates
 (``tools.opc.recipe.SPACE``), clipped to [0, 1].
 """
 
@@ -63,12 +63,14 @@ def clip_context(problem: ClipProblem, default: RunMetrics) -> np.ndarray:
 
 
 def excess(run: RunMetrics, default: RunMetrics) -> float:
-    """How much worse than the default a run is in L2, EPE and PV band together, in J's units (nm^2)."""
-    return max(run.l2 - default.l2, 0) + W_EPE * max(run.epe - default.epe, 0) + max(run.pvb - default.pvb, 0)
+    """How much worse than the default a run is in L2, EPE and PV band together, in J's units (nm^2); a new
+    mask-rule violation or a printing assist bar counts as one EPE violation each."""
+    rules = max(run.mrc - default.mrc, 0) + (run.sraf_print > 0)
+    return max(run.l2 - default.l2, 0) + W_EPE * (max(run.epe - default.epe, 0) + rules) + max(run.pvb - default.pvb, 0)
 
 
 def feasible(run: RunMetrics, default: RunMetrics) -> bool:
-    """No worse than the default in any of L2, EPE, PV band."""
+    """No worse than the default in any of L2, EPE, PV band and mask rules, and no assist bar printing."""
     return excess(run, default) == 0
 
 

@@ -80,7 +80,8 @@ class RecipeSummary(BaseModel):
     """The structured summary (the JSON schema an LLM is held to)."""
 
     headline: str = Field(description="One sentence: what the recipe does and how much it gains.")
-    globals: dict[str, float] = Field(description="segment_length_nm, iterations, gain, max_step_nm, decay_every.")
+    globals: dict[str, float] = Field(description="segment_length_nm, iterations, gain, max_step_nm, decay_every, "
+                                      "pw_weight, sraf_width_nm, sraf_distance_nm.")
     rules: list[SummaryRule]
     findings: list[SummaryFinding] = Field(description="J change per clip of the table, and any metric that got worse.")
     prose: str = Field(description="Three to five sentences for an OPC engineer.")
@@ -102,7 +103,8 @@ class SummaryOutcome(BaseModel):
     llm_error: str | None = None
 
 
-_GLOBAL_KEYS = ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every")
+_GLOBAL_KEYS = ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every", "pw_weight", "sraf_width_nm",
+                "sraf_distance_nm")
 
 
 def _meaning(bias: int, target: float) -> str:
@@ -139,7 +141,10 @@ def template_summary(tree: RecipeTree, table: list[TableRow]) -> RecipeSummary:
     active = [r for r in tree.rules() if r.bias_nm or r.epe_target_nm]
     prose = [headline,
              f"It fragments edges at {g.segment_length_nm} nm and runs {g.iterations} rounds at gain {g.gain:g} "
-             f"with steps up to {g.max_step_nm:g} nm halved every {g.decay_every} rounds."]
+             f"with steps up to {g.max_step_nm:g} nm halved every {g.decay_every} rounds, feeding back the "
+             f"dose/focus corners' edges at weight {g.pw_weight:g}; "
+             + (f"assist bars {g.sraf_width_nm} nm wide are placed {g.sraf_distance_nm} nm from isolated edges."
+                if g.sraf_width_nm else "no assist bars.")]
     if active:
         top = max(active, key=lambda r: r.segments)
         prose.append(f"Its most used non-default rule is rule {top.rule} ({top.condition}): bias {top.bias_nm:+d} nm, "

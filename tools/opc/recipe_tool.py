@@ -3,7 +3,10 @@
 The Intelligent OPC Engineer Assistant's loop (Chen et al., AAAI 2025) on the project's engine: recipe search
 per clip (``recipe_search``), an interpretable tree over topology (``recipe_tree``), the tree's recipe run on
 clips never searched, and a summary written by the configured LLM or the template (``recipe_summary``),
-checked for faithfulness. Stages let a caller resume: ``search`` only, ``fit`` (tree from the runs already in
+checked for faithfulness. Applying the tree to a clip is verified the way an OPC flow verifies a recipe
+before tape-out: the default recipe is run too, and where the tree's mask simulates worse than the default's
+(higher J, or worse in L2, EPE, PV band or mask rules: the search's own acceptance condition) the clip falls
+back to the default (``guarded``); the unguarded tree result is reported beside it. Stages let a caller resume: ``search`` only, ``fit`` (tree from the runs already in
 ``out_dir``), ``apply`` (tree already in ``out_dir``), or ``all``.
 
 Artefacts in the run folder: ``runs/<clip>.jsonl`` (every solver run, append-only), ``recipe_tree.json``,
@@ -72,6 +75,9 @@ class ApplyRow(BaseModel):
     default: RunMetrics
     tree: RunMetrics
     j_change_pct: float = Field(description="J of the tree's recipe against the default, + = worse. In %.")
+    fallback: bool = Field(default=False, description="The tree's mask simulated worse (J or any metric), so the "
+                           "default is kept.")
+    guarded_j_change_pct: float = Field(default=0.0, description="J change after the verification fallback. In %.")
 
 
 class OPCRecipeResult(ToolResult):
@@ -192,6 +198,7 @@ def _apply(
     from tools.litho.images import save_print_png
     from tools.litho.metrics import corner_prints
     from tools.opc.recipe import load_problem, solve
+    from tools.opc.recipe_env import feasible
     from tools.opc.recipe_tree import load_tree, solve_tree
 
     tree = load_tree(folder)
@@ -203,8 +210,10 @@ def _apply(
         problem = load_problem(clip, sim)
         base, base_res = solve(problem, Recipe())
         mine, mine_res = solve_tree(problem, tree)
-        result.applied.append(ApplyRow(clip=clip, default=base, tree=mine,
-                                       j_change_pct=round(100.0 * (mine.cost / max(base.cost, 1.0) - 1.0), 2)))
+        change = round(100.0 * (mine.cost / max(base.cost, 1.0) - 1.0), 2)
+        fallback = change > 0 or not feasible(mine, base)
+        result.applied.append(ApplyRow(clip=clip, default=base, tree=mine, j_change_pct=change, fallback=fallback,
+                                       guarded_j_change_pct=0.0 if fallback else change))
         table.append(_row(clip, "test", "tree", base, mine))
         if i == 0:
             for tag, res in (("default", base_res), ("tree", mine_res)):

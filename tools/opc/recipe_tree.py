@@ -4,8 +4,12 @@ The searched recipes are per clip. To carry them to clips never searched, every 
 clip (fragmented at 60 nm) becomes one sample: its topology (``tools.opc.topology``: class, width, space,
 distance to the nearest corner, length, dense flag) -> the bias and EPE target its class got in that clip's
 best recipe. A regression tree of depth <= 4 (scikit-learn, squared error, every clip weighing the same)
-turns that into at most 16 rules; the global settings (fragment length, iterations, gain, step, decay) are
-the medians over the clips whose search improved on the default.
+turns that into at most 16 rules; the global settings (fragment length, iterations, gain, step, decay, corner
+weight) are the medians over the clips whose search improved on the default, and assist bars are used when
+most of those clips used them (at the median distance and width of the ones that did).
+
+Guard against rules that do not generalise: a leaf reached by segments of fewer than ``MIN_SUPPORT`` training
+clips sets the default (bias 0, EPE target 0): one clip's recipe is a fit to that clip, not a rule.
 
 The fitted tree is stored as plain JSON (nodes with feature, threshold and leaf values, rounded as the
 rules print them) and as a rule script in the style of an OPC deck, one rule per leaf::
@@ -33,6 +37,8 @@ __all__ = ("TREE_FEATURES", "MAX_DEPTH", "TreeNode", "TreeRule", "RecipeTree", "
 TREE_FEATURES: tuple[str, ...] = (*(f"class_{c}" for c in RECIPE_CLASSES), "width_nm", "space_nm", "corner_nm", "length_nm")
 """Tree inputs per segment: one-hot recipe class, then distances in nm (capped as ``tools.opc.topology``)."""
 MAX_DEPTH = 4
+MIN_SUPPORT = 2
+"""Fewest training clips whose segments reach a leaf for its values to be used (else the default's)."""
 OUTPUTS: tuple[str, ...] = ("bias_nm", "epe_target_nm")
 
 
@@ -47,6 +53,7 @@ class TreeNode(BaseModel):
     bias_nm: int | None = None
     epe_target_nm: float | None = None
     samples: int = Field(description="Training segments reaching the node.")
+    clips: int = Field(default=0, description="Training clips with segments reaching the node (leaf support).")
 
 
 class TreeRule(BaseModel):
@@ -91,7 +98,8 @@ class RecipeTree(BaseModel):
         lines = [
             f"# mbopc recipe tree: depth {self.depth}, {len(self.rules())} rules, fitted on {len(self.trained_on)} clips",
             f"SET segment_length {g.segment_length_nm} nm ; iterations {g.iterations} ; gain {g.gain:.2f} ; "
-            f"max_step {g.max_step_nm:.2f} nm ; decay_every {g.decay_every}",
+            f"max_step {g.max_step_nm:.2f} nm ; decay_every {g.decay_every} ; pw_weight {g.pw_weight:.2f} ; "
+            f"sraf_width {g.sraf_width_nm} nm ; sraf_distance {g.sraf_distance_nm} nm",
         ]
         for r in self.rules():
             lines.append(f"RULE {r.rule}: {r.condition} -> BIAS {r.bias_nm:+d} nm ; EPE_TARGET {r.epe_target_nm:+.1f} nm"
@@ -169,20 +177,25 @@ def fit_tree(samples: list[tuple[str, np.ndarray, Recipe, bool]], depth: int = M
         raise InputError("depth", depth, f"an integer within 1..{MAX_DEPTH}")
     from sklearn.tree import DecisionTreeRegressor
 
-    x, y, w = [], [], []
-    for _, feats, recipe, _ in samples:
+    x, y, w, owner = [], [], [], []
+    for k, (_, feats, recipe, _) in enumerate(samples):
         cls = feats[:, : len(RECIPE_CLASSES)].argmax(axis=1)
         values = np.asarray([[recipe.of(c).bias_nm, recipe.of(c).epe_target_nm] for c in RECIPE_CLASSES])
         x.append(feats)
         y.append(values[cls])
         w.append(np.full(len(feats), 1.0 / max(len(feats), 1)))
+        owner.append(np.full(len(feats), k))
     reg = DecisionTreeRegressor(max_depth=depth, min_weight_fraction_leaf=0.02, random_state=0)
-    reg.fit(np.concatenate(x), np.concatenate(y), sample_weight=np.concatenate(w))
+    xs = np.concatenate(x)
+    reg.fit(xs, np.concatenate(y), sample_weight=np.concatenate(w))
     t = reg.tree_
+    paths = reg.decision_path(xs).tocsc()
+    owners = np.concatenate(owner)
+    support = [len(np.unique(owners[paths[:, i].indices])) for i in range(t.node_count)]
     nodes = []
     for i in range(t.node_count):
         leaf = t.children_left[i] == -1
-        value = t.value[i][:, 0]
+        value = t.value[i][:, 0] if support[i] >= min(MIN_SUPPORT, len(samples)) else np.zeros(2)
         nodes.append(TreeNode(
             id=i,
             feature=None if leaf else TREE_FEATURES[t.feature[i]],
@@ -192,15 +205,24 @@ def fit_tree(samples: list[tuple[str, np.ndarray, Recipe, bool]], depth: int = M
             bias_nm=int(round(value[0])) if leaf else None,
             epe_target_nm=round(float(value[1]), 1) if leaf else None,
             samples=int(t.n_node_samples[i]),
+            clips=int(support[i]),
         ))
     nodes = _prune(nodes)
+    return RecipeTree(globals=_globals(samples), nodes=nodes, depth=_depth(nodes), trained_on=[s[0] for s in samples])
+
+
+def _globals(samples: list[tuple[str, np.ndarray, Recipe, bool]]) -> Recipe:
+    """The shared part of the improved clips' recipes (module docstring)."""
     improved = [r for _, _, r, ok in samples if ok] or [Recipe()]
     med = {k: float(np.median([getattr(r, k) for r in improved]))
-           for k in ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every")}
-    globals_ = Recipe(segment_length_nm=int(round(med["segment_length_nm"])), iterations=int(round(med["iterations"])),
-                      gain=round(med["gain"], 2), max_step_nm=round(med["max_step_nm"], 2),
-                      decay_every=int(round(med["decay_every"])))
-    return RecipeTree(globals=globals_, nodes=nodes, depth=_depth(nodes), trained_on=[s[0] for s in samples])
+           for k in ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every", "pw_weight")}
+    sraf = [r for r in improved if r.sraf_width_nm > 0]
+    bars = {}
+    if 2 * len(sraf) > len(improved):
+        bars = {k: int(round(float(np.median([getattr(r, k) for r in sraf])))) for k in ("sraf_width_nm", "sraf_distance_nm")}
+    return Recipe(segment_length_nm=int(round(med["segment_length_nm"])), iterations=int(round(med["iterations"])),
+                  gain=round(med["gain"], 2), max_step_nm=round(med["max_step_nm"], 2),
+                  decay_every=int(round(med["decay_every"])), pw_weight=round(med["pw_weight"], 2), **bars)
 
 
 def _prune(nodes: list[TreeNode]) -> list[TreeNode]:
@@ -215,7 +237,8 @@ def _prune(nodes: list[TreeNode]) -> list[TreeNode]:
         if left.feature is None and right.feature is None and (left.bias_nm, left.epe_target_nm) == (
             right.bias_nm, right.epe_target_nm
         ):
-            node = TreeNode(id=i, bias_nm=left.bias_nm, epe_target_nm=left.epe_target_nm, samples=node.samples)
+            node = TreeNode(id=i, bias_nm=left.bias_nm, epe_target_nm=left.epe_target_nm, samples=node.samples,
+                            clips=node.clips)
         by_id[i] = node
         return node
 

@@ -66,3 +66,29 @@ def test_tree_recipe_runs_on_an_unseen_clip(sim) -> None:
     plain, _ = solve(problem, tree.globals)
     assert metrics.mrc == 0 and metrics.cost != plain.cost  # the rules moved line ends and dense runs
     assert result.mask.shape == (2048, 2048)
+
+
+def test_a_leaf_only_one_clip_reaches_sets_the_default() -> None:
+    """Values seen on one clip only are that clip's fit, not a rule: the leaf falls back to bias 0, target 0."""
+    from tools.opc.recipe_tree import MIN_SUPPORT
+
+    shared = Recipe(classes={"run_dense": ClassRecipe(bias_nm=2)})
+    lone = Recipe(classes={"run_dense": ClassRecipe(bias_nm=2), "via": ClassRecipe(bias_nm=8, epe_target_nm=2.0)})
+    dense = _rows("run_dense", 40, 120)
+    samples = [("metal:A", dense, shared, True), ("metal:B", dense, shared, True),
+               ("C", np.concatenate([dense, _rows("via", 40, 200)]), lone, True)]
+    tree = fit_tree(samples)
+    assert MIN_SUPPORT == 2
+    bias, goal = tree.segment_values(np.concatenate([_rows("via", 1, 200), _rows("run_dense", 1, 120)]))
+    assert bias.tolist() == [0.0, 2.0] and goal.tolist() == [0.0, 0.0]
+    assert all(n.clips >= 1 for n in tree.nodes)
+
+
+def test_tree_globals_take_assist_bars_when_most_improved_clips_used_them() -> None:
+    feats = _rows("run_iso", 20, 400)
+    bars = [Recipe(pw_weight=0.4, sraf_width_nm=30, sraf_distance_nm=120),
+            Recipe(pw_weight=0.6, sraf_width_nm=34, sraf_distance_nm=100), Recipe()]
+    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate(bars)])
+    assert (tree.globals.sraf_width_nm, tree.globals.sraf_distance_nm, tree.globals.pw_weight) == (32, 110, 0.4)
+    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate([bars[0], Recipe(), Recipe()])])
+    assert tree.globals.sraf_width_nm == 0
