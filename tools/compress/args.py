@@ -33,7 +33,8 @@ class LLMArgs(BaseModel):
         None, description="Local Hugging Face folder, .gguf file or compressed-model folder; None: SmolLM2-135M."
     )
     corpus: str | None = Field(
-        None, description="'pydoc' (default: Python's documentation topics), a .txt/.jsonl file or a folder of them."
+        None, description="'pydoc' (default: Python's documentation topics), 'wikipedia' (10,033 English lead "
+        "sections, extra llm-data), a .txt/.jsonl file or a folder of them."
     )
     seq_len: int = Field(128, ge=8, le=4096, description="Tokens per calibration window.")
     calib_samples: int = Field(16, ge=1, le=1024, description="Calibration windows (random starts, seeded).")
