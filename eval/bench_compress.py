@@ -49,7 +49,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "full": {
         "llm": {"corpus": "wikipedia", "eval_tokens": 4096, "proxy_items": 16},
         "blocks": {"extra_corpora": ["pydoc"]},
-        "structured": {},
+        "structured": {"eval_tokens": 2048},  # 24 masks to score: 2,048 held-out tokens each
         "tokens": {},
         "visionzip": {},
     },
