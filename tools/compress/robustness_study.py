@@ -32,6 +32,7 @@ __all__ = (
     "RobustnessSummary",
     "RobustnessStudyResult",
     "run_robustness_study",
+    "summarise",
 )
 
 Condition = Literal["fp32", "bf16", "fp16", "noise"]
@@ -94,6 +95,40 @@ def _sd(values: list[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+def summarise(rows: list[RobustnessRow]) -> tuple[list[RobustnessSummary], dict[str, float]]:
+    """Mean ± sd over seeds per method and condition, and per method the mean over seeds of the perplexity
+    spread across conditions (also merges studies run one seed at a time)."""
+    methods = list(dict.fromkeys(r.method for r in rows))
+    conditions = list(dict.fromkeys(r.condition for r in rows))
+    seeds = list(dict.fromkeys(r.seed for r in rows))
+    summaries = []
+    for method in methods:
+        for cond in conditions:
+            sel = [r for r in rows if r.method == method and r.condition == cond]
+            kv, ch, ppl = ([getattr(r, k) for r in sel] for k in ("kv_overlap", "channel_overlap", "perplexity"))
+            summaries.append(
+                RobustnessSummary(
+                    method=method,
+                    condition=cond,
+                    kv_overlap=statistics.mean(kv),
+                    kv_overlap_sd=_sd(kv),
+                    channel_overlap=statistics.mean(ch),
+                    channel_overlap_sd=_sd(ch),
+                    perplexity=statistics.mean(ppl),
+                    perplexity_sd=_sd(ppl),
+                )
+            )
+    spread = {
+        m: statistics.mean(
+            max(r.perplexity for r in rows if r.method == m and r.seed == s)
+            - min(r.perplexity for r in rows if r.method == m and r.seed == s)
+            for s in seeds
+        )
+        for m in methods
+    }
+    return summaries, spread
+
+
 def run_robustness_study(args: RobustnessStudyArgs, progress: ProgressFn | None = None) -> RobustnessStudyResult:
     """Masks and perplexities of every method x condition x seed (see the module docstring).
 
@@ -151,31 +186,7 @@ def run_robustness_study(args: RobustnessStudyArgs, progress: ProgressFn | None 
                         seconds=t.seconds,
                     )
                 )
-    summaries = []
-    for method in args.methods:
-        for cond in args.conditions:
-            sel = [r for r in rows if r.method == method and r.condition == cond]
-            kv, ch, ppl = ([getattr(r, k) for r in sel] for k in ("kv_overlap", "channel_overlap", "perplexity"))
-            summaries.append(
-                RobustnessSummary(
-                    method=method,
-                    condition=cond,
-                    kv_overlap=statistics.mean(kv),
-                    kv_overlap_sd=_sd(kv),
-                    channel_overlap=statistics.mean(ch),
-                    channel_overlap_sd=_sd(ch),
-                    perplexity=statistics.mean(ppl),
-                    perplexity_sd=_sd(ppl),
-                )
-            )
-    spread = {
-        m: statistics.mean(
-            max(r.perplexity for r in rows if r.method == m and r.seed == s)
-            - min(r.perplexity for r in rows if r.method == m and r.seed == s)
-            for s in args.seeds
-        )
-        for m in args.methods
-    }
+    summaries, spread = summarise(rows)
     return RobustnessStudyResult(
         corpus=args.corpus or "pydoc",
         sparsity=args.sparsity,
