@@ -93,7 +93,9 @@ class PruneBlocksArgs(EvalArgs):
         64, ge=1, le=4096, description="FuseGPT: windows drawn afresh for each fusion's distillation (authors: 1024)."
     )
     group_size: int = Field(7, ge=1, le=64, description="FuseGPT: neighbours receiving a removed block (paper: 7).")
-    rank: int = Field(128, ge=1, le=1024, description="FuseGPT: rank of the fusion coefficients and LoRA (authors: 128).")
+    rank: int = Field(
+        128, ge=1, le=1024, description="FuseGPT: rank of the fusion coefficients and LoRA (authors: 128)."
+    )
     epochs: int = Field(1, ge=0, le=100, description="FuseGPT: passes over each fusion's windows (authors: 20).")
     batch_size: int = Field(4, ge=1, le=256, description="FuseGPT: windows per distillation step.")
     lr: float = Field(1e-2, gt=0.0, le=1.0, description="FuseGPT: learning rate of the fusion coefficients.")
@@ -111,7 +113,8 @@ class PruneBlocksResult(ToolResult):
     removed: list[int] = Field(description="Original indices of the removed blocks, in removal order.")
     first_scores: list[float] = Field(description="Block scores at the first step (MI or BI).")
     distill_loss: list[tuple[float, float]] = Field(
-        default_factory=list, description="FuseGPT: distillation loss on the first windows before and after each fusion."
+        default_factory=list,
+        description="FuseGPT: distillation loss on the first windows before and after each fusion.",
     )
     distill_tokens: int = Field(0, description="FuseGPT: tokens each fusion distilled on (windows x length x epochs).")
     before: ModelQuality | None = None
@@ -145,7 +148,14 @@ def run_prune_blocks(args: PruneBlocksArgs, progress: ProgressFn | None = None) 
         before = measure(model, tok, args, split, heldout) if args.compare_base else None
         score_ids = windows(calib_stream, args.seq_len, args.score_samples, seed=args.seed).to(args.device)
         schedule = FusionSchedule(
-            args.group_size, args.rank, args.calib_samples, args.epochs, args.batch_size, args.lr, args.base_lr, args.loss
+            args.group_size,
+            args.rank,
+            args.calib_samples,
+            args.epochs,
+            args.batch_size,
+            args.lr,
+            args.base_lr,
+            args.loss,
         )
         done = prune_blocks(
             model,

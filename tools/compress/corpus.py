@@ -12,7 +12,8 @@ No WikiText, PTB or C4 ships offline. Two corpora are built in:
   integer, fall in the lowest ``WIKI_HELDOUT`` (10 %) of the range, so the split does not depend on the order
   of the file or on other articles, and an article's text is never on both sides.
 
-A user may point at their own text instead: a ``.txt`` file (paragraphs, grouped into documents of about 2,000 characters), a ``.jsonl``
+A user may point at their own text instead: a ``.txt`` file (paragraphs, grouped into documents of about 2,000
+characters), a ``.jsonl``
 file with a ``"text"`` field per line (the layout of most Hugging Face text datasets), or a folder of those.
 
 Token sequences follow the usual LLM-pruning protocol (GPTQ/SparseGPT's ``datautils``): documents are joined
@@ -153,7 +154,8 @@ def split_articles(articles: dict[str, str], heldout_fraction: float = WIKI_HELD
     titles = sorted(articles)
     calib = tuple(dict.fromkeys(articles[t] for t in titles if not _held_out(t, heldout_fraction)))
     seen = set(calib)
-    held = tuple(dict.fromkeys(articles[t] for t in titles if _held_out(t, heldout_fraction) and articles[t] not in seen))
+    held_titles = [t for t in titles if _held_out(t, heldout_fraction) and articles[t] not in seen]
+    held = tuple(dict.fromkeys(articles[t] for t in held_titles))
     if not calib or not held:
         raise InputError("corpus", f"{len(articles)} article(s)", "enough articles for both sides of the split")
     return TextSplit(calibration=calib, heldout=held)

@@ -308,9 +308,10 @@ def prune_blocks(
             assert distill_stream is not None
             ids = windows(distill_stream, score_ids.shape[1], schedule.samples, seed=seed * 1000 + step + 1)
             out.distill_tokens = ids.numel() * schedule.epochs
-            out.distill_loss.append(
-                _fuse_step(model, ids.to(score_ids.device), idx, schedule, generator, lambda m, f: sub(m, 0.5 + 0.5 * f))
+            fused = _fuse_step(
+                model, ids.to(score_ids.device), idx, schedule, generator, lambda m, f: sub(m, 0.5 + 0.5 * f)
             )
+            out.distill_loss.append(fused)
         out.removed.append(original.pop(idx))
         remove_blocks(model, [idx])
     return out

@@ -38,7 +38,8 @@ def measure(
         )
         for corpus in args.extra_corpora:
             _, _, other = load_split(tokenizer, corpus)
-            extra[corpus] = perplexity(model, windows(other, args.eval_seq_len, min(n, other.numel() // args.eval_seq_len)))
+            count = min(n, other.numel() // args.eval_seq_len)
+            extra[corpus] = perplexity(model, windows(other, args.eval_seq_len, count))
     if args.proxy_items:
         report(progress, "proxy tasks", 0.6)
         cloze = proxy_accuracy(

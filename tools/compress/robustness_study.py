@@ -172,8 +172,9 @@ def run_robustness_study(args: RobustnessStudyArgs, progress: ProgressFn | None 
                     plan = importance_plan(
                         model, calib, args, method, precision, args.perturb if cond == "noise" else 0.0, seed
                     )
-                if reference is None:
-                    reference = plan if cond == "fp32" else importance_plan(model, calib, args, method, "fp32", 0.0, seed)
+                if reference is None and cond != "fp32":
+                    reference = importance_plan(model, calib, args, method, "fp32", 0.0, seed)
+                reference = reference or plan
                 overlap = mask_overlap(reference, plan)
                 rows.append(
                     RobustnessRow(

@@ -1,9 +1,9 @@
 """Tool ``prune_structured``: remove key-value head groups and MLP channels by MoreauPruner or Taylor importance.
 
 ``precision`` and ``perturb`` say which weights the importance is computed from: the fp32 weights, the same
-weights rounded to bf16/fp16, or with small relative noise added (MoreauPruner's robustness settings). The pruned model always keeps the fp32 weights, so runs at
-different precisions differ only in their masks; ``artifacts["plan"]`` holds the mask for comparing them
-(``tools.compress.structured.mask_overlap``).
+weights rounded to bf16/fp16, or with small relative noise added (MoreauPruner's robustness settings). The
+pruned model always keeps the fp32 weights, so runs at different precisions differ only in their masks;
+``artifacts["plan"]`` holds the mask for comparing them (``tools.compress.structured.mask_overlap``).
 """
 
 from __future__ import annotations
@@ -56,7 +56,10 @@ class PruneStructuredArgs(StructuredArgs):
     )
     precision: Precision = Field("fp32", description="Weights the importance is computed from: fp32, bf16 or fp16.")
     perturb: float = Field(
-        0.0, ge=0.0, le=0.1, description="Relative Gaussian noise std added to the weights the importance sees (0: none)."
+        0.0,
+        ge=0.0,
+        le=0.1,
+        description="Relative Gaussian noise std added to the weights the importance sees (0: none).",
     )
     compare_base: bool = Field(True, description="Also measure the model before pruning.")
     save: bool = Field(True, description="Save the pruned model (with structure.json) and check that it reloads.")
@@ -86,7 +89,7 @@ def run_prune_structured(args: PruneStructuredArgs, progress: ProgressFn | None 
         >>> round(r.sparsity, 3)  # doctest: +SKIP
         0.2
     """
-    from tools.compress.corpus import load_split, windows
+    from tools.compress.corpus import load_split
     from tools.compress.decoder import block_params, layers_of
     from tools.compress.loading import load_model
     from tools.compress.metrics import generate_text
@@ -113,7 +116,8 @@ def run_prune_structured(args: PruneStructuredArgs, progress: ProgressFn | None 
         artifacts = {"plan": str(folder / "plan.json")}
         saved = sample = None
         if args.save:
-            meta = {"method": args.method, "precision": args.precision, "perturb": args.perturb, "sparsity": args.sparsity}
+            meta = {"method": args.method, "precision": args.precision, "perturb": args.perturb}
+            meta["sparsity"] = args.sparsity
             saved = str(save_structured(model, tok, folder / "model", meta))
             reloaded, reloaded_tok = load_structured(saved, args.device)
             sample = generate_text(reloaded, reloaded_tok, PROMPT)

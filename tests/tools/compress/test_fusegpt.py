@@ -20,7 +20,6 @@ from tools.compress.decoder import (
     remove_blocks,
     run_layers,
 )
-from tools.compress.loading import load_model
 from tools.compress.fusegpt import (
     FusedLinear,
     FusionSchedule,
@@ -31,6 +30,7 @@ from tools.compress.fusegpt import (
     fusion_window,
     prune_blocks,
 )
+from tools.compress.loading import load_model
 
 CALIB = torch.randint(3, 300, (4, 16), generator=torch.Generator().manual_seed(2))
 STREAM = torch.randint(3, 300, (400,), generator=torch.Generator().manual_seed(3))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tools.compress.loading import load_model
 from tools.common import InputError
+from tools.compress.loading import load_model
 from tools.compress.moreau import (
     MoreauSchedule,
     cast_weights,
