@@ -250,7 +250,7 @@ def _blocks_tables(b: dict[str, Any]) -> list[str]:
         f"{sch.get('epochs')} epoch(s) = {sch.get('steps_per_fusion')} steps of {sch.get('batch_size')} windows, "
         f"rank {sch.get('rank')}, loss {sch.get('loss')}; the authors: 1,024 samples x 2,048 tokens x 20 epochs, "
         "rank 128, on a GPU."
-        + (_target(fuse["perplexity"], dense) if fuse else ""),
+        + (_target(fuse["perplexity"], dense) if fuse and abs(b["fraction"] - 0.25) < 0.01 else ""),
         "",
         "| published (not comparable: other model, text, budget) | model | sparsity | metric | dense | pruned "
         "| x dense |",
@@ -271,7 +271,8 @@ def _blocks_tables(b: dict[str, Any]) -> list[str]:
 
 
 def _target(ppl: float, dense: float) -> str:
-    return f" Target FuseGPT <= 1.7x dense: {'met' if ppl <= 1.7 * dense else '**not met**'}."
+    """Issue 21's goal, stated only at the 25 % it was set for."""
+    return f" Target at 25 %, FuseGPT <= 1.7x dense: {'met' if ppl <= 1.7 * dense else '**not met**'}."
 
 
 def _structured_tables(s: dict[str, Any]) -> list[str]:

@@ -62,7 +62,7 @@ def test_blocks_table_prints_ratio_pydoc_and_the_papers_rows() -> None:
     text = bench_compress.to_markdown({"blocks": {"fraction": 0.25, "corpus": "wikipedia", "schedule": sched,
                                                   "rows": rows}})
     assert "| FuseGPT (MI + fusion + distillation) | 22 | 134.0 | 33.00 | 1.65 | 30.00 |" in text
-    assert "| 8,192 |" in text and "Target FuseGPT <= 1.7x dense: met" in text
+    assert "| 8,192 |" in text and "Target at 25 %, FuseGPT <= 1.7x dense: met" in text
     assert "| LLaMA-2-7B | 20 % of blocks | C4 ppl | 7.26 | 12.32 | 1.70 |" in text
 
 
