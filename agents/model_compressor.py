@@ -268,22 +268,30 @@ def _quality_rows(pairs: list[tuple[str, ModelQuality | None]]) -> list[str]:
 
 
 def _render_blocks(r: PruneBlocksResult) -> str:
-    label = {"fusegpt": "FuseGPT", "mi": "plain removal by Macro Influence", "shortgpt": "ShortGPT"}[r.method]
+    label = {
+        "fusegpt": "FuseGPT",
+        "mi": "plain removal by Macro Influence",
+        "sleb": "SLEB",
+        "shortgpt": "ShortGPT",
+    }[r.method]
     head = f"**{label} removed {len(r.removed)} of {r.blocks_before} blocks**"
     if r.before and r.before.perplexity and r.after.perplexity:
         head += f": held-out perplexity {r.before.perplexity:.2f} → {r.after.perplexity:.2f}"
     lines = [head + f" (removed, in order: {', '.join(map(str, r.removed))}).", ""]
     lines += _quality_rows([("original", r.before), (label, r.after)])
-    if r.distill_mse:
-        drops = ", ".join(f"{a:.3g}→{b:.3g}" for a, b in r.distill_mse)
-        lines += ["", f"Local distillation, window output MSE before→after each fusion: {drops}."]
+    if r.distill_loss:
+        drops = ", ".join(f"{a:.3g}→{b:.3g}" for a, b in r.distill_loss)
+        lines += [
+            "",
+            f"Local distillation on {r.distill_tokens:,} tokens per fusion, loss before→after each fusion: {drops}.",
+        ]
     if r.saved_to:
         lines += [
             "",
             f"Saved as a standard Hugging Face folder: `{r.saved_to}`; reloaded with `from_pretrained`, "
             f"it continues 'The Python interpreter' with: “{(r.sample_text or '').strip()}”",
         ]
-    lines += ["", "Proxy accuracies are on tasks built from held-out Python documentation (chance 0.25)."]
+    lines += ["", "Proxy accuracies are on tasks built from the held-out text (chance 0.25)."]
     return "\n".join(lines)
 
 

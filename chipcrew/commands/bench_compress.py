@@ -18,7 +18,8 @@ def command(
     suite: Annotated[
         Suite,
         typer.Option(
-            help="blocks: FuseGPT/MI/ShortGPT; structured: MoreauPruner/Taylor; tokens: VisionZip/random/uniform in "
+            help="blocks: FuseGPT/MI/SLEB/ShortGPT; structured: MoreauPruner vs Taylor robustness (3 seeds); tokens: "
+            "VisionZip/random/uniform in "
             "the digits ViT; visionzip: VisionZip on the pretrained ViT-S/14 (textiles, digits)."
         ),
     ] = "all",

@@ -27,30 +27,43 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_llama(tmp_path_factory.mktemp("bench") / "llama")
 
 
-def test_structured_suite_reports_masks_overlap_and_spread(tiny: Path, tmp_path: Path) -> None:
+def test_structured_suite_is_the_robustness_study(tiny: Path, tmp_path: Path) -> None:
     result = bench_compress.run_bench(
         tmp_path,
         quick=True,
         suite="structured",
         model=str(tiny),
+        corpus="pydoc",
         eval_tokens=256,
         seq_len=16,
-        proxy_items=0,
-        latency=False,
     )
-    rows = result["structured"]["rows"]
-    assert [(r["method"], r["precision"]) for r in rows][:3] == [
-        ("original", "fp32"),
+    s = result["structured"]
+    assert [(r["method"], r["condition"]) for r in s["rows"]] == [
         ("taylor", "fp32"),
         ("taylor", "bf16"),
+        ("moreau", "fp32"),
+        ("moreau", "bf16"),
     ]
-    assert all(r["params"] < rows[0]["params"] for r in rows[1:])
-    for method in ("taylor", "moreau"):
-        rob = result["structured"]["robustness"][method]
-        assert 0.0 <= rob["overlap_bf16"]["channels"] <= 1.0 and rob["ppl_spread"] >= 0.0
+    assert all(r["kv_overlap"] == 1.0 for r in s["rows"] if r["condition"] == "fp32")
     text = bench_compress.to_markdown(result)
-    assert "### Structured pruning" in text and "| moreau | bf16 |" in text
+    assert "### Structured pruning robustness" in text and "| moreau | bf16 |" in text and "arXiv 2406.07017" in text
     assert json.loads((tmp_path / "bench_compress.json").read_text())["preset"] == "quick"
+
+
+def test_blocks_table_prints_ratio_pydoc_and_the_papers_rows() -> None:
+    quality = {"blocks": 30, "params": 134e6, "cloze_acc": 0.5, "next_sentence_acc": 0.5, "latency_ms": 50.0}
+    rows = [
+        {"method": "original", "perplexity": 20.0, "extra_perplexity": {"pydoc": 19.0}, "seconds": 5, **quality},
+        {"method": "fusegpt", "perplexity": 33.0, "extra_perplexity": {"pydoc": 30.0}, "seconds": 900,
+         "distill_tokens": 8192, **{**quality, "blocks": 22}},
+    ]
+    sched = {"calib_samples": 64, "seq_len": 128, "epochs": 1, "batch_size": 4, "rank": 128, "loss": "kl",
+             "steps_per_fusion": 16}
+    text = bench_compress.to_markdown({"blocks": {"fraction": 0.25, "corpus": "wikipedia", "schedule": sched,
+                                                  "rows": rows}})
+    assert "| FuseGPT (MI + fusion + distillation) | 22 | 134.0 | 33.00 | 1.65 | 30.00 |" in text
+    assert "| 8,192 |" in text and "Target at 25 %, FuseGPT <= 1.7x dense: met" in text
+    assert "| LLaMA-2-7B | 20 % of blocks | C4 ppl | 7.26 | 12.32 | 1.70 |" in text
 
 
 def test_tokens_suite_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

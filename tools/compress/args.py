@@ -12,10 +12,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ("LLMArgs", "EvalArgs", "ModelQuality", "PROMPT", "BlockMethod", "Precision")
+__all__ = ("LLMArgs", "EvalArgs", "ModelQuality", "PROMPT", "BlockMethod", "DistillLoss", "Precision")
 
-BlockMethod = Literal["fusegpt", "mi", "shortgpt"]
-"""How blocks are chosen and removed: FuseGPT (Macro Influence + fusion), plain removal by MI, or ShortGPT (BI)."""
+BlockMethod = Literal["fusegpt", "mi", "sleb", "shortgpt"]
+"""How blocks are chosen and removed: FuseGPT (Macro Influence + fusion), plain removal by MI, SLEB (calibration
+loss, iterative) or ShortGPT (BI, one shot)."""
+
+DistillLoss = Literal["kl", "mse"]
+"""FuseGPT's distillation loss: KL divergence of the LM-head read-outs, or squared error of the hidden states."""
 
 Precision = Literal["fp32", "bf16", "fp16"]
 """The weight precision an importance estimate is computed from."""
@@ -33,7 +37,8 @@ class LLMArgs(BaseModel):
         None, description="Local Hugging Face folder, .gguf file or compressed-model folder; None: SmolLM2-135M."
     )
     corpus: str | None = Field(
-        None, description="'pydoc' (default: Python's documentation topics), a .txt/.jsonl file or a folder of them."
+        None, description="'pydoc' (default: Python's documentation topics), 'wikipedia' (10,033 English lead "
+        "sections, extra llm-data), a .txt/.jsonl file or a folder of them."
     )
     seq_len: int = Field(128, ge=8, le=4096, description="Tokens per calibration window.")
     calib_samples: int = Field(16, ge=1, le=1024, description="Calibration windows (random starts, seeded).")
@@ -50,12 +55,18 @@ class EvalArgs(LLMArgs):
     eval_seq_len: int = Field(256, ge=8, le=4096, description="Tokens per held-out perplexity window.")
     proxy_items: int = Field(32, ge=0, le=1000, description="Items per proxy task (cloze, next sentence); 0 skips.")
     latency: bool = Field(True, description="Measure CPU prefill latency of a 128-token prompt.")
+    extra_corpora: list[str] = Field(
+        [], description="Other corpora whose held-out split is also scored for perplexity (e.g. ['pydoc'])."
+    )
 
 
 class ModelQuality(BaseModel):
     """One model's quality and cost. Proxy accuracies are on tasks built from held-out text (chance 0.25)."""
 
     perplexity: float | None = Field(None, description="Held-out perplexity (None when eval_tokens = 0).")
+    extra_perplexity: dict[str, float] = Field(
+        default_factory=dict, description="Held-out perplexity on each of EvalArgs.extra_corpora."
+    )
     cloze_acc: float | None = Field(None, description="Proxy: last-word cloze accuracy.")
     next_sentence_acc: float | None = Field(None, description="Proxy: next-sentence choice accuracy.")
     params: int = Field(description="Distinct parameters (tied embeddings once).")

@@ -7,7 +7,11 @@
 - Block Influence (ShortGPT, Men et al., arXiv 2403.03853, Eq. 1): ``BI_i = 1 - mean over tokens of
   cos(x_i, x_{i+1})`` between a block's input and output; a purely local score, computed in one pass.
 
-Both are "low = safe to remove". Shapes: token ids ``(B, T)``, hidden states ``(B, T, D)``.
+- SLEB (Song et al., arXiv 2402.09025, Sec. 4): remove block ``i`` and measure the language-modelling loss
+  (log perplexity) of the whole model on the calibration windows; the block whose removal raises it least goes.
+  SLEB re-scores after every removal, as MI does (the caller iterates).
+
+All three are "low = safe to remove". Shapes: token ids ``(B, T)``, hidden states ``(B, T, D)``.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import torch
 import torch.nn.functional as F
 
 from tools.common import ProgressFn, report
-from tools.compress.decoder import block_inputs, layers_of, run_layers
+from tools.compress.decoder import block_inputs, layers_of, lm_logits, run_layers
 
-__all__ = ("macro_influence", "block_influence", "mean_cosine")
+__all__ = ("macro_influence", "block_influence", "sleb_scores", "mean_cosine")
 
 
 def mean_cosine(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -51,3 +55,19 @@ def block_influence(model: Any, ids: torch.Tensor) -> list[float]:
     """``BI_i`` for every block on calibration windows ``ids`` ``(B, T)``, from one forward pass."""
     states, _ = block_inputs(model, ids)
     return [1.0 - mean_cosine(states[i], states[i + 1]) for i in range(len(states) - 1)]
+
+
+@torch.no_grad()
+def sleb_scores(model: Any, ids: torch.Tensor, progress: ProgressFn | None = None) -> list[float]:
+    """SLEB's score of every block: the mean next-token loss on ``ids`` ``(B, T)`` with that block removed.
+
+    Same cost as ``macro_influence`` plus one LM-head pass per block.
+    """
+    states, ctx = block_inputs(model, ids)
+    layers = layers_of(model)
+    scores = []
+    for i in range(len(layers)):
+        logits = lm_logits(model, run_layers(layers[i + 1 :], states[i], ctx))[:, :-1].float()
+        scores.append(F.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten()).item())
+        report(progress, f"SLEB loss without block {i}", (i + 1) / len(layers))
+    return scores

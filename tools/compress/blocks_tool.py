@@ -4,6 +4,7 @@
 
 - ``fusegpt``: iterative Macro Influence, fusion into the 7 neighbours and local distillation;
 - ``mi``: iterative Macro Influence, plain removal (FuseGPT without fusion, the paper's ablation);
+- ``sleb``: iteratively the block whose removal least raises the calibration loss, plain removal (SLEB);
 - ``shortgpt``: one-shot Block Influence, plain removal (ShortGPT),
 
 then saves a standard Hugging Face checkpoint, reloads it with ``from_pretrained`` and generates a few tokens.
@@ -15,10 +16,10 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from tools.common import InputError, ProgressFn, Timer, ToolResult, package_versions, report, run_dir
-from tools.compress.args import PROMPT, BlockMethod, EvalArgs, LLMArgs, ModelQuality
+from tools.compress.args import PROMPT, BlockMethod, DistillLoss, EvalArgs, LLMArgs, ModelQuality
 
 __all__ = (
     "ScoreBlocksArgs",
@@ -33,7 +34,9 @@ __all__ = (
 class ScoreBlocksArgs(LLMArgs):
     """Which importance score to compute for every block."""
 
-    method: Literal["mi", "shortgpt"] = Field("mi", description="'mi' (FuseGPT Macro Influence) or 'shortgpt' (BI).")
+    method: Literal["mi", "sleb", "shortgpt"] = Field(
+        "mi", description="'mi' (FuseGPT Macro Influence), 'sleb' (loss without the block) or 'shortgpt' (BI)."
+    )
     calib_samples: int = Field(4, ge=1, le=256, description="Calibration windows the scores average over (authors: 4).")
 
 
@@ -53,7 +56,7 @@ def run_score_blocks(args: ScoreBlocksArgs, progress: ProgressFn | None = None) 
         >>> r.ranking[:3]  # doctest: +SKIP
         [25, 14, 13]
     """
-    from tools.compress.block_scores import block_influence, macro_influence
+    from tools.compress.block_scores import block_influence, macro_influence, sleb_scores
     from tools.compress.corpus import load_split, windows
     from tools.compress.loading import load_model
 
@@ -63,6 +66,8 @@ def run_score_blocks(args: ScoreBlocksArgs, progress: ProgressFn | None = None) 
         ids = windows(calib_stream, args.seq_len, args.calib_samples, seed=args.seed).to(args.device)
         if args.method == "mi":
             scores = macro_influence(model, ids, progress)
+        elif args.method == "sleb":
+            scores = sleb_scores(model, ids, progress)
         else:
             scores = block_influence(model, ids)
     return ScoreBlocksResult(
@@ -78,24 +83,26 @@ def run_score_blocks(args: ScoreBlocksArgs, progress: ProgressFn | None = None) 
 class PruneBlocksArgs(EvalArgs):
     """How many blocks to remove, how, and FuseGPT's schedule (scaled for a CPU)."""
 
-    method: BlockMethod = Field("fusegpt", description="'fusegpt', 'mi' (plain removal by MI) or 'shortgpt'.")
+    method: BlockMethod = Field(
+        "fusegpt", description="'fusegpt', 'mi' (plain removal by MI), 'sleb' (SLEB) or 'shortgpt'."
+    )
     fraction: float = Field(0.25, gt=0.0, lt=1.0, description="Fraction of blocks to remove, in (0, 1).")
     blocks: int | None = Field(None, ge=1, description="Exact number of blocks to remove (overrides fraction).")
     score_samples: int = Field(4, ge=1, le=256, description="Calibration windows for block scores (authors: 4).")
+    calib_samples: int = Field(
+        64, ge=1, le=4096, description="FuseGPT: windows drawn afresh for each fusion's distillation (authors: 1024)."
+    )
     group_size: int = Field(7, ge=1, le=64, description="FuseGPT: neighbours receiving a removed block (paper: 7).")
-    rank: int = Field(16, ge=1, le=1024, description="FuseGPT: rank of the fusion coefficients and LoRA term.")
-    epochs: int = Field(4, ge=0, le=100, description="FuseGPT: distillation passes per fusion (authors: 20).")
+    rank: int = Field(
+        128, ge=1, le=1024, description="FuseGPT: rank of the fusion coefficients and LoRA (authors: 128)."
+    )
+    epochs: int = Field(1, ge=0, le=100, description="FuseGPT: passes over each fusion's windows (authors: 20).")
     batch_size: int = Field(4, ge=1, le=256, description="FuseGPT: windows per distillation step.")
     lr: float = Field(1e-2, gt=0.0, le=1.0, description="FuseGPT: learning rate of the fusion coefficients.")
     base_lr: float = Field(1e-4, ge=0.0, le=1.0, description="FuseGPT: learning rate of LoRA and norm weights.")
+    loss: DistillLoss = Field("kl", description="FuseGPT: 'kl' (KL of the LM-head read-outs) or 'mse' (hidden states).")
     compare_base: bool = Field(True, description="Also measure the model before pruning.")
     save: bool = Field(True, description="Save the pruned model and check it reloads and generates.")
-
-    @model_validator(mode="after")
-    def _scores_fit(self) -> PruneBlocksArgs:
-        if self.score_samples > self.calib_samples:
-            raise InputError("score_samples", self.score_samples, f"at most calib_samples={self.calib_samples}")
-        return self
 
 
 class PruneBlocksResult(ToolResult):
@@ -105,9 +112,11 @@ class PruneBlocksResult(ToolResult):
     blocks_before: int
     removed: list[int] = Field(description="Original indices of the removed blocks, in removal order.")
     first_scores: list[float] = Field(description="Block scores at the first step (MI or BI).")
-    distill_mse: list[tuple[float, float]] = Field(
-        default_factory=list, description="FuseGPT: window output MSE before and after each distillation."
+    distill_loss: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="FuseGPT: distillation loss on the first windows before and after each fusion.",
     )
+    distill_tokens: int = Field(0, description="FuseGPT: tokens each fusion distilled on (windows x length x epochs).")
     before: ModelQuality | None = None
     after: ModelQuality
     saved_to: str | None = Field(None, description="Hugging Face folder of the pruned model.")
@@ -137,15 +146,24 @@ def run_prune_blocks(args: PruneBlocksArgs, progress: ProgressFn | None = None) 
         if n_remove >= n_blocks:
             raise InputError("blocks", n_remove, f"fewer than the model's {n_blocks} blocks")
         before = measure(model, tok, args, split, heldout) if args.compare_base else None
-        calib = windows(calib_stream, args.seq_len, args.calib_samples, seed=args.seed).to(args.device)
-        schedule = FusionSchedule(args.group_size, args.rank, args.epochs, args.batch_size, args.lr, args.base_lr)
+        score_ids = windows(calib_stream, args.seq_len, args.score_samples, seed=args.seed).to(args.device)
+        schedule = FusionSchedule(
+            args.group_size,
+            args.rank,
+            args.calib_samples,
+            args.epochs,
+            args.batch_size,
+            args.lr,
+            args.base_lr,
+            args.loss,
+        )
         done = prune_blocks(
             model,
-            calib,
+            score_ids,
             n_remove,
             args.method,
-            args.score_samples,
             schedule,
+            calib_stream,
             args.seed,
             lambda m, f: report(progress, m, 0.1 + 0.7 * f),
         )
@@ -162,7 +180,8 @@ def run_prune_blocks(args: PruneBlocksArgs, progress: ProgressFn | None = None) 
         blocks_before=n_blocks,
         removed=done.removed,
         first_scores=done.first_scores,
-        distill_mse=done.distill_mse,
+        distill_loss=done.distill_loss,
+        distill_tokens=done.distill_tokens,
         before=before,
         after=after,
         saved_to=saved,

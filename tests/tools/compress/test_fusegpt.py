@@ -10,20 +10,31 @@ import torch
 from torch import nn
 
 from tools.common import InputError
-from tools.compress.block_scores import block_influence
-from tools.compress.decoder import block_inputs, embed, layer_context, layers_of, run_layers
-from tools.compress.loading import load_model
+from tools.compress.block_scores import block_influence, sleb_scores
+from tools.compress.decoder import (
+    block_inputs,
+    embed,
+    layer_context,
+    layers_of,
+    lm_logits,
+    remove_blocks,
+    run_layers,
+)
 from tools.compress.fusegpt import (
     FusedLinear,
     FusionSchedule,
+    distill_loss,
     distill_window,
     fold_window,
     fuse_into_window,
     fusion_window,
     prune_blocks,
 )
+from tools.compress.loading import load_model
 
 CALIB = torch.randint(3, 300, (4, 16), generator=torch.Generator().manual_seed(2))
+STREAM = torch.randint(3, 300, (400,), generator=torch.Generator().manual_seed(3))
+SCORE = CALIB[:2]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +83,8 @@ def test_fusion_window_follows_the_authors_placement(n: int, idx: int, expected:
     assert fusion_window(n, idx, 7) == expected
 
 
-def test_distillation_lowers_the_window_error(tiny) -> None:
+@pytest.mark.parametrize("loss", ["kl", "mse"])
+def test_distillation_lowers_the_window_loss(tiny, loss: str) -> None:
     model, _ = tiny
     model = copy.deepcopy(model).requires_grad_(False)
     layers = layers_of(model)
@@ -84,20 +96,37 @@ def test_distillation_lowers_the_window_error(tiny) -> None:
         targets = run_layers([layers[j] for j in window], inputs, ctx)
     fuse_into_window(layers, idx, window, rank=4, generator=torch.Generator().manual_seed(0))
     kept = [layers[j] for j in window if j != idx]
-    before, after = distill_window(kept, inputs, targets, ctx, FusionSchedule(epochs=8, lr=1e-2, batch_size=2))
+    head = lambda h: lm_logits(model, h)  # noqa: E731
+    sched = FusionSchedule(rank=4, epochs=8, lr=1e-2, batch_size=4, loss=loss)
+    before, after = distill_window(kept, inputs, targets, ctx, sched, head)
     assert after < 0.9 * before
     fold_window(kept)
     assert not any(isinstance(m, FusedLinear) for b in kept for m in b.modules())
     with torch.no_grad():
-        folded = torch.nn.functional.mse_loss(run_layers(kept, inputs, ctx), targets).item()
+        folded = distill_loss(run_layers(kept, inputs, ctx), targets, loss, head).item()
     assert folded == pytest.approx(after, rel=1e-4)
+
+
+def test_kl_loss_is_the_kl_of_the_read_out_distributions(tiny) -> None:
+    model, _ = tiny
+    head = lambda h: lm_logits(model, h)  # noqa: E731
+    gen = torch.Generator().manual_seed(0)
+    target, out = torch.randn(2, 5, 32, generator=gen), torch.randn(2, 5, 32, generator=gen)
+    p = torch.softmax(head(target), -1).flatten(0, 1)
+    q = torch.softmax(head(out), -1).flatten(0, 1)
+    expected = (p * (p.log() - q.log())).sum(-1).mean()
+    torch.testing.assert_close(distill_loss(out, target, "kl", head), expected, rtol=1e-4, atol=1e-6)
+    assert distill_loss(target, target, "kl", head).abs() < 1e-6
+    torch.testing.assert_close(distill_loss(out, target, "mse", None), ((out - target) ** 2).mean())
+    with pytest.raises(InputError, match="LM head"):
+        distill_loss(out, target, "kl", None)
 
 
 def test_fusegpt_without_training_equals_plain_mi_removal(tiny) -> None:
     model, _ = tiny
     plain, fused = copy.deepcopy(model), copy.deepcopy(model)
-    r_plain = prune_blocks(plain, CALIB, 2, "mi", 2, FusionSchedule())
-    r_fused = prune_blocks(fused, CALIB, 2, "fusegpt", 2, FusionSchedule(epochs=0))
+    r_plain = prune_blocks(plain, SCORE, 2, "mi", FusionSchedule())
+    r_fused = prune_blocks(fused, SCORE, 2, "fusegpt", FusionSchedule(rank=4, samples=4, epochs=0), STREAM)
     assert r_plain.removed == r_fused.removed
     with torch.no_grad():
         torch.testing.assert_close(fused(input_ids=CALIB).logits, plain(input_ids=CALIB).logits)
@@ -106,11 +135,11 @@ def test_fusegpt_without_training_equals_plain_mi_removal(tiny) -> None:
 def test_mi_removal_is_iterative_and_shortgpt_one_shot(tiny) -> None:
     model, _ = tiny
     short = copy.deepcopy(model)
-    bi = block_influence(model, CALIB[:2])
-    report = prune_blocks(short, CALIB, 2, "shortgpt", 2, FusionSchedule())
+    bi = block_influence(model, SCORE)
+    report = prune_blocks(short, SCORE, 2, "shortgpt", FusionSchedule())
     assert sorted(report.removed) == sorted(sorted(range(6), key=bi.__getitem__)[:2])
     mi_model = copy.deepcopy(model)
-    report = prune_blocks(mi_model, CALIB, 2, "mi", 2, FusionSchedule())
+    report = prune_blocks(mi_model, SCORE, 2, "mi", FusionSchedule())
     assert report.removed[0] == min(range(6), key=report.first_scores.__getitem__)
     assert len(layers_of(mi_model)) == 4 and len(set(report.removed)) == 2
 
@@ -118,13 +147,46 @@ def test_mi_removal_is_iterative_and_shortgpt_one_shot(tiny) -> None:
 def test_fusegpt_changes_the_neighbours(tiny) -> None:
     model, _ = tiny
     fused = copy.deepcopy(model)
-    report = prune_blocks(fused, CALIB, 1, "fusegpt", 2, FusionSchedule(group_size=2, epochs=2, lr=1e-2))
-    ((mse_before, mse_after),) = report.distill_mse
-    assert mse_after < mse_before
+    sched = FusionSchedule(group_size=2, rank=4, samples=8, epochs=2, lr=1e-2)
+    report = prune_blocks(fused, SCORE, 1, "fusegpt", sched, STREAM)
+    ((kl_before, kl_after),) = report.distill_loss
+    assert kl_after < kl_before
+    assert report.distill_tokens == 8 * 16 * 2
     states, _ = block_inputs(fused, CALIB)
     assert len(states) == 6  # 5 blocks left
 
 
 def test_cannot_remove_every_block(tiny) -> None:
     with pytest.raises(InputError, match="between 1 and 5"):
-        prune_blocks(copy.deepcopy(tiny[0]), CALIB, 6, "mi", 2, FusionSchedule())
+        prune_blocks(copy.deepcopy(tiny[0]), SCORE, 6, "mi", FusionSchedule())
+
+
+def test_fusegpt_needs_a_distillation_stream(tiny) -> None:
+    with pytest.raises(InputError, match="distill_stream"):
+        prune_blocks(copy.deepcopy(tiny[0]), SCORE, 1, "fusegpt", FusionSchedule())
+
+
+def test_each_fusion_distils_on_fresh_windows(tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tools.compress.fusegpt as fusegpt
+
+    seen: list[torch.Tensor] = []
+    real = fusegpt._fuse_step
+    monkeypatch.setattr(fusegpt, "_fuse_step", lambda model, ids, *a: (seen.append(ids), real(model, ids, *a))[1])
+    prune_blocks(copy.deepcopy(tiny[0]), SCORE, 2, "fusegpt", FusionSchedule(rank=2, samples=3, epochs=0), STREAM)
+    assert [ids.shape for ids in seen] == [(3, 16), (3, 16)]
+    assert not torch.equal(seen[0], seen[1])
+
+
+def test_sleb_removes_the_block_whose_absence_costs_least(tiny) -> None:
+    model, _ = tiny
+    scores = sleb_scores(model, SCORE)
+    expected = []
+    for i in range(len(layers_of(model))):
+        without = copy.deepcopy(model)
+        remove_blocks(without, [i])
+        with torch.no_grad():
+            expected.append(without(input_ids=SCORE, labels=SCORE).loss.item())
+    assert scores == pytest.approx(expected, rel=1e-4)
+    report = prune_blocks(copy.deepcopy(model), SCORE, 2, "sleb", FusionSchedule())
+    assert report.removed[0] == min(range(len(scores)), key=scores.__getitem__)
+    assert len(set(report.removed)) == 2

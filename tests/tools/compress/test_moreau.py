@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
+from tools.common import InputError
 from tools.compress.loading import load_model
-from tools.compress.moreau import MoreauSchedule, cast_weights, group_soft_threshold, moreau_gradients, taylor_gradients
+from tools.compress.moreau import (
+    MoreauSchedule,
+    cast_weights,
+    group_soft_threshold,
+    moreau_gradients,
+    perturb_weights,
+    taylor_gradients,
+)
 
 IDS = torch.randint(3, 300, (2, 12), generator=torch.Generator().manual_seed(5))
 
@@ -69,3 +77,33 @@ def test_moreau_is_deterministic_for_a_seed(tiny) -> None:
 def test_a_large_penalty_zeroes_delta(tiny) -> None:
     sched = MoreauSchedule(steps=2, std=0.0, lr=0.05, soft=1e3, average_last=2)
     assert all(g.abs().sum() == 0 for g in moreau_gradients(copy.deepcopy(tiny), IDS, sched).values())
+
+
+def test_each_step_draws_its_own_batch(tiny) -> None:
+    sched = MoreauSchedule(steps=3, std=0.0, lr=0.05, soft=0.0, average_last=3)
+    other = torch.randint(3, 300, (2, 12), generator=torch.Generator().manual_seed(6))
+    same = moreau_gradients(copy.deepcopy(tiny), IDS, sched)
+    stacked = moreau_gradients(copy.deepcopy(tiny), torch.stack([IDS, IDS, IDS]), sched)
+    fresh = moreau_gradients(copy.deepcopy(tiny), torch.stack([IDS, other, IDS]), sched)
+    name = "model.layers.2.mlp.up_proj.weight"
+    torch.testing.assert_close(stacked[name], same[name])  # (steps, B, T) of one batch = reusing it
+    assert not torch.allclose(fresh[name], same[name])  # step 2 saw other text
+    # without noise or threshold the first step is a gradient step on batch 0 alone
+    first = moreau_gradients(copy.deepcopy(tiny), torch.stack([IDS, other]), MoreauSchedule(1, 0.0, 0.1, 0.0, 1))
+    torch.testing.assert_close(first[name], -0.1 * taylor_gradients(copy.deepcopy(tiny), IDS)[name])
+
+
+def test_fewer_batches_than_steps_is_an_input_error(tiny) -> None:
+    with pytest.raises(InputError, match="one batch per Moreau step"):
+        moreau_gradients(copy.deepcopy(tiny), torch.stack([IDS, IDS]), MoreauSchedule(steps=3))
+
+
+def test_perturbation_is_relative_small_and_seeded(tiny) -> None:
+    a, b, c = copy.deepcopy(tiny), copy.deepcopy(tiny), copy.deepcopy(tiny)
+    perturb_weights(a, 2**-9, seed=1)
+    perturb_weights(b, 2**-9, seed=1)
+    perturb_weights(c, 2**-9, seed=2)
+    for p, q, r, w in zip(a.parameters(), b.parameters(), c.parameters(), tiny.parameters(), strict=True):
+        assert torch.equal(p, q)
+        assert ((p - w).abs() <= 6 * 2**-9 * w.abs() + 1e-12).all()  # six sd at most: relative to |w|
+    assert any(not torch.equal(p, r) for p, r in zip(a.parameters(), c.parameters(), strict=True))
