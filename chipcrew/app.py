@@ -163,7 +163,7 @@ class ChipCrew:
 
     def _stream(self, inputs: Any, on_progress: ProgressFn | None, on_event: EventFn | None) -> Turn:
         trajectory: list[str] = []
-        for mode, chunk in self.graph.stream(inputs, self._config, stream_mode=["custom", "updates"]):
+        for mode, chunk in self.graph.stream(inputs, self._config, stream_mode=["custom", "updates"], durability="exit"):
             if mode == "custom" and on_progress is not None and "fraction" in chunk:
                 # the one place where the graph's stream events become progress(message, fraction)
                 on_progress(str(chunk.get("message", "")), float(chunk["fraction"]))
