@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from tools.common import ProgressFn, report
+from tools.litho.metrics import pv_band
 from tools.litho.simulator import THRESHOLD
 from tools.opc.diffopc import EdgeOPCResult
 from tools.opc.configs import MBOPCConfig
@@ -136,7 +137,7 @@ def optimize_mbopc(
         history.append({"iteration": it, "l2": l2, "mean_abs_epe": float(np.abs(epe).mean())})
         score = l2
         if corners is not None:
-            pvb = float(np.count_nonzero((corners[0] >= THRESHOLD) != (corners[1] >= THRESHOLD)))
+            pvb = float(pv_band(corners[0] >= THRESHOLD, corners[1] >= THRESHOLD))
             history[-1]["pvb"] = pvb
             score = l2 + pvb
             mid = 0.5 * (measure_epe(corners[0], segs, config.search_nm) + measure_epe(corners[1], segs, config.search_nm))
