@@ -107,12 +107,7 @@ def _plan(request: str) -> ToolCall:
     if _TOKENS_INTENT.search(text):
         return ToolCall(tool="compress_tokens", args=_token_args(text))
     if _STRUCTURED_INTENT.search(text) and not re.search(r"fuse\s*gpt|short\s*gpt", text, _I):
-        args = _structured_args(text)
-        compared = _compared(text, _STRUCTURED_METHODS)
-        if compared:
-            args.pop("method", None)
-            return ToolCall(tool="prune_structured", args=args, sweep={"method": compared})
-        return ToolCall(tool="prune_structured", args=args)
+        return _call_or_comparison("prune_structured", _structured_args(text), text, _STRUCTURED_METHODS)
     prune = _PRUNE_WORD.search(text) is not None
     if _BLOCKS_INTENT.search(text) and (prune or re.search(r"fuse\s*gpt", text, _I)) and not _only_scoring(text):
         return _block_call(text)
@@ -162,19 +157,20 @@ _BLOCK_METHODS = (
 _STRUCTURED_METHODS = (("taylor", re.compile(r"taylor|llm[\s-]*pruner", _I)), ("moreau", re.compile(r"moreau", _I)))
 
 
-def _compared(text: str, methods: tuple[tuple[str, re.Pattern[str]], ...]) -> list[str] | None:
-    """The methods a comparison names ("compare FuseGPT and ShortGPT", "taylor versus moreau"), when two or more."""
+def _call_or_comparison(
+    tool: str, args: dict[str, Any], text: str, methods: tuple[tuple[str, re.Pattern[str]], ...]
+) -> ToolCall:
+    """One run, or one per method when the request compares two or more ("compare FuseGPT and ShortGPT",
+    "taylor versus moreau"); a comparison runs every named method, so no single ``method`` argument stays."""
     named = mentions(text, methods)
-    return named if len(named) > 1 else None
+    if len(named) > 1:
+        args.pop("method", None)
+        return ToolCall(tool=tool, args=args, sweep={"method": named})
+    return ToolCall(tool=tool, args=args)
 
 
 def _block_call(text: str) -> ToolCall:
-    args = _block_args(text)
-    compared = _compared(text, _BLOCK_METHODS)
-    if compared:
-        args.pop("method", None)
-        return ToolCall(tool="prune_blocks", args=args, sweep={"method": compared})
-    return ToolCall(tool="prune_blocks", args=args)
+    return _call_or_comparison("prune_blocks", _block_args(text), text, _BLOCK_METHODS)
 
 
 def _block_args(text: str) -> dict[str, Any]:
