@@ -56,6 +56,11 @@ ANCHOR_EXCESS_WEIGHT = 3.0
 near miss (bars + serifs, L2 1 % above the default) the anchor instead of a lower-J run far over in L2: on five
 training clips searched alone (32 runs) the bandit's cut went 0.7 -> 10.3 % (metal:DLH_X1), 7.9 -> 8.1, 4.7 -> 7.5
 (metal:OAI222_X1), and stayed equal on two."""
+REDRAWS = 5
+"""Draws of an ES step before a repeat of an earlier recipe is accepted."""
+NO_CORNERS: dict[str, float] = {"serif_nm": 0, "mousebite_nm": 0}
+"""A prior arm whose corner treatments left the PV band above the default's is retried without them (serifs
+square the corners, and so cut L2, but add PV band on small contacts)."""
 SIGMA0, SIGMA_MIN, SIGMA_MAX = 0.10, 0.03, 0.30
 """Initial, smallest and largest step of the evolution strategy, in unit coordinates."""
 
@@ -115,13 +120,20 @@ def _bandit(ep: Episode, rng: np.random.Generator, prior: Prior | None) -> None:
     for point in (prior.nearest(ep.context, PRIOR_ARMS) if prior else []):
         if ep.left <= 0:
             return
-        ep.try_point(np.where(mask, point, ep.best_u))
+        arm = np.where(mask, point, ep.best_u)
+        ep.try_point(arm)
+        recipe, run = ep.runs[-1]
+        if (recipe.serif_nm or recipe.mousebite_nm) and run.pvb > ep.default.pvb and ep.left > 0:
+            ep.try_point(_with(arm, NO_CORNERS))  # corner treatments trade PV band for L2: drop them where PVB is over
+    from tools.opc.recipe import decode, encode
+    from tools.opc.recipe_env import excess
+
     for starter in STARTERS:
         if ep.left <= 0:
             return
-        ep.try_point(_with(ep.best_u, starter))
-    from tools.opc.recipe import encode
-    from tools.opc.recipe_env import excess
+        point = _with(ep.best_u, starter)
+        if not _tried(ep, decode(point)):  # a starter the incumbent already has would spend a run on a repeat
+            ep.try_point(point)
 
     sigma, step = SIGMA0, 0
     while ep.left > 0:
@@ -130,12 +142,22 @@ def _bandit(ep: Episode, rng: np.random.Generator, prior: Prior | None) -> None:
             chosen[rng.choice(np.flatnonzero(mask))] = True
         score = lambda m: m.cost + ANCHOR_EXCESS_WEIGHT * excess(m, ep.default)  # noqa: E731
         anchor_recipe, anchor = min(ep.runs, key=lambda r: score(r[1]))
-        centre = ep.best_u if step % 2 == 0 else encode(anchor_recipe)
+        improved = ep.best.cost < ep.default.cost
+        centre = ep.best_u if improved and step % 2 == 0 else encode(anchor_recipe)
         before = (ep.best.cost, score(anchor))
-        ep.try_point(centre + np.where(chosen, rng.normal(0.0, sigma, len(SPACE)), 0.0))
+        for _ in range(REDRAWS):  # a step that rounds to a recipe already run is drawn again
+            point = centre + np.where(chosen, rng.normal(0.0, sigma, len(SPACE)), 0.0)
+            if not _tried(ep, decode(np.clip(point, 0.0, 1.0))):
+                break
+        ep.try_point(point)
         better = ep.best.cost < before[0] or score(ep.runs[-1][1]) < before[1]
         sigma = min(sigma * 1.3, SIGMA_MAX) if better else max(sigma * 0.9, SIGMA_MIN)
         step += 1
+
+
+def _tried(ep: Episode, recipe: Recipe) -> bool:
+    """Whether this episode has run ``recipe`` already (the solver is deterministic)."""
+    return any(recipe == r for r, _ in ep.runs)
 
 
 def _with(u: np.ndarray, fields: dict[str, float]) -> np.ndarray:

@@ -100,7 +100,8 @@ class RecipeTree(BaseModel):
             f"# mbopc recipe tree: depth {self.depth}, {len(self.rules())} rules, fitted on {len(self.trained_on)} clips",
             f"SET segment_length {g.segment_length_nm} nm ; iterations {g.iterations} ; gain {g.gain:.2f} ; "
             f"max_step {g.max_step_nm:.2f} nm ; decay_every {g.decay_every} ; pw_weight {g.pw_weight:.2f} ; "
-            f"sraf_width {g.sraf_width_nm} nm ; sraf_distance {g.sraf_distance_nm} nm",
+            f"sraf_width {g.sraf_width_nm} nm ; sraf_distance {g.sraf_distance_nm} nm ; serif {g.serif_nm} nm ; "
+            f"mousebite {g.mousebite_nm} nm",
         ]
         for r in self.rules():
             lines.append(f"RULE {r.rule}: {r.condition} -> BIAS {r.bias_nm:+d} nm ; EPE_TARGET {r.epe_target_nm:+.1f} nm"
