@@ -8,13 +8,15 @@ halved every 4 rounds; here the move is ``gain * EPE`` (the proportional form) c
 which keeps the strongly coupled corner and line-end pieces from overshooting. The moves share DiffOPC's fragmentation, bounds and jog merging, so the output passes the
 same mask-rule check.
 
-Two recipe options, both off by default (the plain run is unchanged bit for bit):
+Three recipe options, all off by default (the plain run is unchanged bit for bit):
 
 * process-window-aware feedback (``pw_weight`` w > 0, the process-window OPC of production flows): the error fed back is ``(1 - w) * EPE_nominal + w * (EPE_max + EPE_min) / 2``, the edge
   driven towards the middle of its dose/focus corners' positions, and the iterate kept is the one with the
   smallest L2 + PV band (both measured each round, since the corner images are simulated anyway);
 * fixed assist features (``assist``, e.g. ``tools.opc.sraf``'s bars): added to the mask in every simulation
-  and to the output, with ``upper_nm`` keeping the moved edges clear of them.
+  and to the output, with ``upper_nm`` keeping the moved edges clear of them;
+* corner treatments (``corner_nm``, ``tools.opc.serifs``): serif and mousebite squares at the moved vertices,
+  part of the mask in every simulation and in the output.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def optimize_mbopc(
     pw_weight: float = 0.0,
     assist: np.ndarray | None = None,
     upper_nm: np.ndarray | None = None,
+    corner_nm: np.ndarray | None = None,
 ) -> EdgeOPCResult:
     """Iterate simulate -> measure EPE -> move segments by ``-gain * (EPE - EPE target)`` (rounded, bounded).
 
@@ -106,6 +109,8 @@ def optimize_mbopc(
             only, and the iterate kept is the smallest-L2 one.
         assist: (N, N) bool raster of fixed assist features added to the mask; None = none.
         upper_nm: (S,) extra cap on the outward moves (clear of the assist features); None = none. In nm.
+        corner_nm: (C,) serif/mousebite half-size per vertex (``tools.opc.serifs.corner_sizes``); None = none.
+            In nm.
     """
     segs = model.segs
     device = torch.device(sim.device)
@@ -125,7 +130,7 @@ def optimize_mbopc(
     for it in range(config.iterations):
         with torch.no_grad():
             moves = torch.as_tensor(offsets, dtype=torch.float64, device=device)
-            spec = model.spectrum(moves, half=sim.half).to(sim.cdtype)
+            spec = model.spectrum(moves, half=sim.half, corner_nm=corner_nm).to(sim.cdtype)
             if assist_spec is not None:
                 spec = spec + assist_spec.to(spec.dtype)
             aerial = sim.intensity_from_spectrum(spec, "nominal").cpu().numpy()
@@ -150,7 +155,14 @@ def optimize_mbopc(
         offsets = np.clip(np.rint(offsets + step), lower, upper).astype(np.int64)
         report(progress, f"mbopc iteration {it + 1}/{config.iterations}: L2 {l2:.0f}", (it + 1) / config.iterations)
     final = merge_jogs(segs, best[1], lower, upper, config.jog_merge_nm)
-    mask, polygons = model.raster(final), moved_polygons(segs, final + model.bias)
+    if corner_nm is not None and np.any(corner_nm):
+        from tools.litho.layout import mask_to_rects
+
+        mask = np.clip(model.raster(final, corner_nm), 0.0, 1.0)  # the written mask, whatever the terms summed to
+        polygons = [np.asarray([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.int64)
+                    for x0, y0, x1, y1 in mask_to_rects(mask >= 0.5)]
+    else:
+        mask, polygons = model.raster(final), moved_polygons(segs, final + model.bias)
     if assist_spec is not None:
         from tools.litho.layout import mask_to_rects
 

@@ -3,7 +3,7 @@
 An OPC recipe is what an OPC engineer tunes per layer and design style (Chen et al., "Intelligent OPC
 Engineer Assistant", AAAI 2025): the fragment length, the feedback gain, step and iteration count, the weight
 of the dose/focus corners in the fed-back EPE (process-window OPC), rule-based assist bars (SRAF distance and
-width, ``tools.opc.sraf``), and, per topology class of a segment, an initial edge bias (line-end hammerhead,
+width, ``tools.opc.sraf``), corner treatments (serif and mousebite sizes, ``tools.opc.serifs``), and, per topology class of a segment, an initial edge bias (line-end hammerhead,
 corner serif) and the EPE the feedback loop drives the segment to. The
 classes come from ``tools.opc.topology`` (line end, convex/concave corner, jog, run, via), with runs split
 into dense and isolated by the space to the next feature. :func:`solve` runs one recipe on one clip on the
@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tools.common import InputError
+from tools.opc.serifs import SERIF_MAX_NM, SERIF_MIN_NM
 from tools.opc.sraf import SRAF_MIN_WIDTH_NM
 
 __all__ = (
@@ -84,6 +85,10 @@ class Recipe(BaseModel):
     sraf_width_nm: int = Field(default=0, ge=0, le=40, description="Assist-bar width: 0 = no SRAF, else 20..40. In nm.")
     sraf_distance_nm: int = Field(default=80, ge=40, le=160, description="Assist-bar distance from the target "
                                   "edge (used when sraf_width_nm > 0). In nm.")
+    serif_nm: int = Field(default=0, ge=0, le=SERIF_MAX_NM, description="Half-size of the serif square on every "
+                          f"outer corner: 0 = none, else {SERIF_MIN_NM}..{SERIF_MAX_NM} (tools.opc.serifs). In nm.")
+    mousebite_nm: int = Field(default=0, ge=0, le=SERIF_MAX_NM, description="Half-size of the mousebite cut into "
+                              f"every inner corner: 0 = none, else {SERIF_MIN_NM}..{SERIF_MAX_NM}. In nm.")
     classes: dict[str, ClassRecipe] = Field(
         default_factory=dict, description=f"Per topology class ({', '.join(RECIPE_CLASSES)}); missing = 0 bias, 0 target."
     )
@@ -101,6 +106,14 @@ class Recipe(BaseModel):
     def _printable_width(cls, value: int) -> int:
         if 0 < value < SRAF_MIN_WIDTH_NM:
             raise ValueError(f"an SRAF is 0 (none) or at least {SRAF_MIN_WIDTH_NM} nm wide (mask rule)")
+        return value
+
+    @field_validator("serif_nm", "mousebite_nm")
+    @classmethod
+    def _rule_sized(cls, value: int) -> int:
+        if 0 < value < SERIF_MIN_NM:
+            raise ValueError(f"a corner treatment is 0 (none) or at least {SERIF_MIN_NM} nm (a {2 * SERIF_MIN_NM} nm "
+                             "square: the mask rules' min width)")
         return value
 
     def of(self, name: str) -> ClassRecipe:
@@ -176,6 +189,8 @@ def _space() -> tuple[Dim, ...]:
         Dim(("pw_weight",), 0.0, 1.0, False),
         Dim(("sraf_width_nm",), 0, 40, True),  # below SRAF_MIN_WIDTH_NM decodes to 0 = no SRAF
         Dim(("sraf_distance_nm",), 40, 160, True),
+        Dim(("serif_nm",), 0, SERIF_MAX_NM, True),  # below SERIF_MIN_NM decodes to 0 = none
+        Dim(("mousebite_nm",), 0, SERIF_MAX_NM, True),
     ]
     for name in RECIPE_CLASSES:
         dims.append(Dim(("classes", name, "bias_nm"), -10, 20, True))
@@ -184,7 +199,7 @@ def _space() -> tuple[Dim, ...]:
 
 
 SPACE: tuple[Dim, ...] = _space()
-"""The search space: every recipe field with its documented range, in a fixed order (22 coordinates)."""
+"""The search space: every recipe field with its documented range, in a fixed order (24 coordinates)."""
 
 
 def encode(recipe: Recipe) -> np.ndarray:
@@ -205,6 +220,8 @@ def decode(u: np.ndarray) -> Recipe:
         x = d.low + value * (d.high - d.low)
         x = int(round(x)) if d.integer else round(float(x), 2)
         if d.path == ("sraf_width_nm",) and x < SRAF_MIN_WIDTH_NM:
+            x = 0
+        if d.path in (("serif_nm",), ("mousebite_nm",)) and x < SERIF_MIN_NM:
             x = 0
         if d.path[0] == "classes":
             classes.setdefault(d.path[1], {})[d.path[2]] = x
@@ -310,6 +327,7 @@ def solve(
     """
     from tools.litho.metrics import corner_prints, evaluate_mask
     from tools.opc.mbopc import MBOPCConfig, optimize_mbopc
+    from tools.opc.serifs import corner_sizes
     from tools.opc.sraf import printed_pixels
 
     start = time.perf_counter()
@@ -330,6 +348,8 @@ def solve(
         model, problem.target, problem.sim, config,
         start_nm=None if plain else bias, epe_target_nm=None if plain else goal,
         pw_weight=recipe.pw_weight, assist=bars, upper_nm=cap,
+        corner_nm=corner_sizes(model.segs, recipe.serif_nm, recipe.mousebite_nm)
+        if recipe.serif_nm or recipe.mousebite_nm else None,
     )
     prints = corner_prints(result.mask, problem.sim)
     m = evaluate_mask(result.mask, problem.target, problem.sim, prints=prints)

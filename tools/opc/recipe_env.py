@@ -14,7 +14,7 @@ metric worse than the default" condition) and a run that worsens one is penalise
 
 Observation: the clip's context (:func:`clip_context`: the share of segments per recipe class, mean width and
 space, size and the default run's L2/PVB/EPE shares of J), the incumbent's coordinates, the incumbent's
-J / J_default and the budget left. Action: a vector in [-1, 1]^22 added to the incumbent's coordinates
+J / J_default and the budget left. Action: a vector in [-1, 1]^24 added to the incumbent's coordinates
 (``tools.opc.recipe.SPACE``), clipped to [0, 1].
 """
 

@@ -81,7 +81,7 @@ class RecipeSummary(BaseModel):
 
     headline: str = Field(description="One sentence: what the recipe does and how much it gains.")
     globals: dict[str, float] = Field(description="segment_length_nm, iterations, gain, max_step_nm, decay_every, "
-                                      "pw_weight, sraf_width_nm, sraf_distance_nm.")
+                                      "pw_weight, sraf_width_nm, sraf_distance_nm, serif_nm, mousebite_nm.")
     rules: list[SummaryRule]
     findings: list[SummaryFinding] = Field(description="J change per clip of the table, and any metric that got worse.")
     prose: str = Field(description="Three to five sentences for an OPC engineer.")
@@ -104,7 +104,7 @@ class SummaryOutcome(BaseModel):
 
 
 _GLOBAL_KEYS = ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every", "pw_weight", "sraf_width_nm",
-                "sraf_distance_nm")
+                "sraf_distance_nm", "serif_nm", "mousebite_nm")
 
 
 def _meaning(bias: int, target: float) -> str:
@@ -144,7 +144,9 @@ def template_summary(tree: RecipeTree, table: list[TableRow]) -> RecipeSummary:
              f"with steps up to {g.max_step_nm:g} nm halved every {g.decay_every} rounds, feeding back the "
              f"dose/focus corners' edges at weight {g.pw_weight:g}; "
              + (f"assist bars {g.sraf_width_nm} nm wide are placed {g.sraf_distance_nm} nm from isolated edges."
-                if g.sraf_width_nm else "no assist bars.")]
+                if g.sraf_width_nm else "no assist bars.")
+             + (f" Outer corners get serifs of half-size {g.serif_nm} nm." if g.serif_nm else "")
+             + (f" Inner corners get mousebites of half-size {g.mousebite_nm} nm." if g.mousebite_nm else "")]
     if active:
         top = max(active, key=lambda r: r.segments)
         prose.append(f"Its most used non-default rule is rule {top.rule} ({top.condition}): bias {top.bias_nm:+d} nm, "

@@ -6,7 +6,8 @@ distance to the nearest corner, length, dense flag) -> the bias and EPE target i
 best recipe. A regression tree of depth <= 4 (scikit-learn, squared error, every clip weighing the same)
 turns that into at most 16 rules; the global settings (fragment length, iterations, gain, step, decay, corner
 weight) are the medians over the clips whose search improved on the default, and assist bars are used when
-most of those clips used them (at the median distance and width of the ones that did).
+most of those clips used them (at the median distance and width of the ones that did), and so are corner serifs
+and mousebites (at the median size of the clips that used them).
 
 Guard against rules that do not generalise: a leaf reached by segments of fewer than ``MIN_SUPPORT`` training
 clips sets the default (bias 0, EPE target 0): one clip's recipe is a fit to that clip, not a rule.
@@ -99,7 +100,8 @@ class RecipeTree(BaseModel):
             f"# mbopc recipe tree: depth {self.depth}, {len(self.rules())} rules, fitted on {len(self.trained_on)} clips",
             f"SET segment_length {g.segment_length_nm} nm ; iterations {g.iterations} ; gain {g.gain:.2f} ; "
             f"max_step {g.max_step_nm:.2f} nm ; decay_every {g.decay_every} ; pw_weight {g.pw_weight:.2f} ; "
-            f"sraf_width {g.sraf_width_nm} nm ; sraf_distance {g.sraf_distance_nm} nm",
+            f"sraf_width {g.sraf_width_nm} nm ; sraf_distance {g.sraf_distance_nm} nm ; serif {g.serif_nm} nm ; "
+            f"mousebite {g.mousebite_nm} nm",
         ]
         for r in self.rules():
             lines.append(f"RULE {r.rule}: {r.condition} -> BIAS {r.bias_nm:+d} nm ; EPE_TARGET {r.epe_target_nm:+.1f} nm"
@@ -220,6 +222,10 @@ def _globals(samples: list[tuple[str, np.ndarray, Recipe, bool]]) -> Recipe:
     bars = {}
     if 2 * len(sraf) > len(improved):
         bars = {k: int(round(float(np.median([getattr(r, k) for r in sraf])))) for k in ("sraf_width_nm", "sraf_distance_nm")}
+    for key in ("serif_nm", "mousebite_nm"):
+        used = [getattr(r, key) for r in improved if getattr(r, key) > 0]
+        if 2 * len(used) > len(improved):
+            bars[key] = int(round(float(np.median(used))))
     return Recipe(segment_length_nm=int(round(med["segment_length_nm"])), iterations=int(round(med["iterations"])),
                   gain=round(med["gain"], 2), max_step_nm=round(med["max_step_nm"], 2),
                   decay_every=int(round(med["decay_every"])), pw_weight=round(med["pw_weight"], 2), **bars)

@@ -20,7 +20,11 @@ The mask with moved segments is written as signed rectangles (inclusion-exclusio
 * every horizontal segment: ``n * [lo, hi) x [p, p + n d)`` (the strip swept by the moved edge);
 * every vertex where a vertical (normal ``nx``, move ``dx``) and a horizontal segment (``ny``, ``dy``) meet:
   ``s * nx * ny * [x, x + nx dx) x [y, y + ny dy)`` with ``s = +1`` at a convex and ``-1`` at a concave vertex
-  (the corner square that both strips miss or both cover).
+  (the corner square that both strips miss or both cover);
+* optionally, a corner treatment of half-size ``h`` at a vertex (``tools.opc.serifs``), centred on the moved
+  vertex ``(X, Y)``: ``s * [X - h, X + h) x [Y - h, Y + h)`` plus ``-s * nx * ny * [X, X - s nx h) x [Y, Y - s ny h)``,
+  i.e. at a convex vertex the square minus its quarter already inside the feature (a serif), at a concave one
+  minus the square plus its quarter already outside (a mousebite).
 
 For a legal move (the moved outline stays simple) the sum is the 0/1 indicator of the moved polygon, pixel
 for pixel at integer offsets, so the same terms give the exact raster (``raster``) and the spectrum
@@ -92,11 +96,15 @@ class EdgeMask:
         self._coef = np.concatenate([normal[vert], normal[horiz], c[:, 4] * normal[self._cv] * normal[self._ch]])
         self._normal = normal
 
-    def terms(self, offsets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def terms(
+        self, offsets: torch.Tensor, corner_nm: np.ndarray | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Signed rectangles ``coef * [ax, bx) x [ay, by)`` whose sum is the moved mask.
 
         Args:
             offsets: (S,) real segment moves in nm (outward positive), float64 for gradient checks.
+            corner_nm: optional (C,) half-size of the serif (convex vertex) or mousebite (concave vertex) at each
+                vertex of ``segs.corners``, 0 = none (``tools.opc.serifs``). In nm.
 
         Returns:
             coef (T,), ax, bx, ay, by (T,) tensors of the offsets' dtype and device.
@@ -111,9 +119,22 @@ class EdgeMask:
         bx = torch.cat([moved[v], t(s.hi[h]), moved[cv]])
         ay = torch.cat([t(s.lo[v]), t(s.pos[h]), t(c[:, 3])])
         by = torch.cat([t(s.hi[v]), moved[h], moved[ch]])
-        return t(self._coef), ax, bx, ay, by
+        coef = t(self._coef)
+        if corner_nm is not None and np.any(corner_nm):
+            k = np.flatnonzero(corner_nm)
+            half, sign = t(corner_nm[k]), c[k, 4].astype(np.float64)
+            nx, ny = self._normal[cv[k]], self._normal[ch[k]]
+            vx, vy = moved[cv[k]], moved[ch[k]]
+            coef = torch.cat([coef, t(sign), t(-sign * nx * ny)])
+            ax = torch.cat([ax, vx - half, vx])
+            bx = torch.cat([bx, vx + half, vx - t(sign * nx) * half])
+            ay = torch.cat([ay, vy - half, vy])
+            by = torch.cat([by, vy + half, vy - t(sign * ny) * half])
+        return coef, ax, bx, ay, by
 
-    def spectrum(self, offsets: torch.Tensor, half: int = KERNEL_HALF) -> torch.Tensor:
+    def spectrum(
+        self, offsets: torch.Tensor, half: int = KERNEL_HALF, corner_nm: np.ndarray | None = None
+    ) -> torch.Tensor:
         """Low-frequency mask spectrum FFT2(mask) / N^2, DC at ``[half, half]``, index ``[row = f_y, col = f_x]``.
 
         Same convention as ``LithoSim.mask_spectrum`` (OpenILT's ``norm="forward"`` FFT). Differentiable in
@@ -122,20 +143,20 @@ class EdgeMask:
         Returns:
             (2 * half + 1, 2 * half + 1) complex tensor (complex128 for float64 offsets).
         """
-        coef, ax, bx, ay, by = self.terms(offsets)
+        coef, ax, bx, ay, by = self.terms(offsets, corner_nm)
         sx = interval_spectrum(ax, bx, self.size, half)  # (T, F)
         sy = interval_spectrum(ay, by, self.size, half)  # (T, F)
         spec = torch.einsum("t,ty,tx->yx", coef.to(sx.dtype), sy, sx)
         return spec / float(self.size) ** 2
 
-    def raster(self, offsets: np.ndarray) -> np.ndarray:
+    def raster(self, offsets: np.ndarray, corner_nm: np.ndarray | None = None) -> np.ndarray:
         """Exact pixel raster of the mask for integer offsets, from the same signed rectangles.
 
         Returns:
             (N, N) float32 array; values outside {0, 1} mean the offsets are not legal (the moved outline
             crosses itself or another polygon).
         """
-        coef, ax, bx, ay, by = (x.numpy() for x in self.terms(torch.as_tensor(np.rint(offsets), dtype=torch.float64)))
+        coef, ax, bx, ay, by = (x.numpy() for x in self.terms(torch.as_tensor(np.rint(offsets), dtype=torch.float64), corner_nm))
         sign = coef * np.sign(bx - ax) * np.sign(by - ay)  # signed area orientation
         x0, x1 = np.minimum(ax, bx).astype(np.int64), np.maximum(ax, bx).astype(np.int64)
         y0, y1 = np.minimum(ay, by).astype(np.int64), np.maximum(ay, by).astype(np.int64)

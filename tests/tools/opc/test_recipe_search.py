@@ -55,3 +55,19 @@ def test_bad_search_arguments_are_named(sim, tmp_path: Path) -> None:
 def test_ppo_searches_two_clips_at_the_budget(sim, tmp_path: Path) -> None:
     found = search_clips([CLIP, "metal:AND2_X4__0_0"], "ppo", 3, tmp_path, sim)
     assert [r.runs for r in found] == [3, 3] and all(r.best.cost <= r.default.cost for r in found)
+
+
+def test_a_prior_arm_whose_serifs_raise_the_pv_band_is_retried_without_them(sim, tmp_path: Path) -> None:
+    """Serifs add PV band on this clip's small contacts (28,763 -> 25,968 L2 but 74,671 -> 81,127 PVB at 14 nm):
+    the bandit tries the earlier clip's recipe as is, then the same recipe with the corner treatments off."""
+    import numpy as np
+
+    from tools.opc.recipe import encode
+    from tools.opc.recipe_env import CONTEXT_NAMES
+    from tools.opc.recipe_search import Prior
+
+    prior = Prior(contexts=[np.zeros(len(CONTEXT_NAMES))], points=[encode(Recipe(serif_nm=14))])
+    result = search_clip(CLIP, "bandit", 3, tmp_path, sim, prior=prior)
+    recipes = [r.recipe for r in RunLog(tmp_path, CLIP).runs("bandit")]
+    assert recipes == [Recipe(), Recipe(serif_nm=14), Recipe()]
+    assert result.new_runs == 2  # the retry is the default recipe, replayed from the log

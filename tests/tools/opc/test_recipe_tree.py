@@ -92,3 +92,10 @@ def test_tree_globals_take_assist_bars_when_most_improved_clips_used_them() -> N
     assert (tree.globals.sraf_width_nm, tree.globals.sraf_distance_nm, tree.globals.pw_weight) == (32, 110, 0.4)
     tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate([bars[0], Recipe(), Recipe()])])
     assert tree.globals.sraf_width_nm == 0
+
+
+def test_tree_globals_take_serifs_when_most_improved_clips_used_them() -> None:
+    feats = _rows("via", 20, 400)
+    used = [Recipe(serif_nm=12), Recipe(serif_nm=16, mousebite_nm=10), Recipe()]
+    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate(used)])
+    assert (tree.globals.serif_nm, tree.globals.mousebite_nm) == (14, 0)

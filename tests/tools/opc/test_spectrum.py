@@ -90,3 +90,41 @@ def test_rounded_mask_spectrum_matches_the_engine_on_a_real_clip(sim, raster: st
     ours = model.spectrum(torch.as_tensor(offsets, dtype=torch.float64))
     engine = sim.mask_spectrum(torch.from_numpy(model.raster(offsets)))
     assert (ours - engine.to(torch.complex128)).abs().max().item() < 1e-6
+
+
+def test_corner_treatments_add_serifs_and_cut_mousebites_at_the_moved_vertices() -> None:
+    """A serif is the vertex-centred square added at a convex vertex, a mousebite the square cut at a concave one;
+    raster and spectrum come from the same terms."""
+    from tools.opc.serifs import corner_sizes
+
+    segs = fragment([L_SHAPE, BLOCK], 40)
+    model = EdgeMask(segs, size=1024)
+    offsets = np.random.default_rng(5).integers(-4, 5, len(segs))
+    sizes = corner_sizes(segs, serif_nm=10, mousebite_nm=10)
+    raster = model.raster(offsets, sizes)
+    assert set(np.unique(raster)) <= {0.0, 1.0}
+    plain = model.raster(offsets)
+    c, moved = segs.corners, segs.pos + segs.normal * offsets
+    want = plain.copy()
+    for k in np.flatnonzero(sizes):
+        x, y = moved[c[k, 0]], moved[c[k, 1]]
+        want[y - 10 : y + 10, x - 10 : x + 10] = 1.0 if c[k, 4] > 0 else 0.0
+    np.testing.assert_array_equal(raster, want)
+    assert (c[:, 4] < 0).any() and sizes[c[:, 4] < 0].all() and sizes[c[:, 4] > 0].all()
+    np.testing.assert_allclose(model.spectrum(torch.as_tensor(offsets, dtype=torch.float64), corner_nm=sizes).numpy(),
+                               _low_bins(raster), atol=1e-12)
+
+
+def test_corner_treatments_skip_short_edges_and_refuse_sizes_below_the_mask_rule() -> None:
+    from tools.common import InputError
+    from tools.opc.serifs import corner_sizes
+
+    segs = fragment([np.array([[100, 100], [130, 100], [130, 400], [100, 400]])], 60)  # a 30 nm wide line
+    sizes = corner_sizes(segs, serif_nm=16, mousebite_nm=0)
+    assert not sizes.any()  # two 16 nm serif arms would overlap on the 30 nm line end
+    assert corner_sizes(segs, serif_nm=10, mousebite_nm=0).tolist() == [10.0] * 4
+    for field, kwargs in (("serif_nm", {"serif_nm": 6, "mousebite_nm": 0}),
+                          ("mousebite_nm", {"serif_nm": 0, "mousebite_nm": 21})):
+        with pytest.raises(InputError) as err:
+            corner_sizes(segs, **kwargs)
+        assert err.value.field == field
