@@ -85,9 +85,11 @@ PROBED_LLMS = ("embedded",)
 
 MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
 CIRCUITS = ["OTA_XT_MAGICAL", "OTA_5T"]
-# the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder.
+# the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder; 160
+# random settings hold the surrogate study's 30 training + 100 held-out layouts per split (240 before: a third of the
+# bench's CPU from an empty cache); the placement seeds default to the live loop's per circuit.
 # LLANA runs live (part 2), so the pool study compares GP-EI with random only.
-_STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": None, "study_reps": 5, "study_test": 100, "pool_budget": 30,
+_STUDY_FULL = {"study_layouts": 160, "study_placement_seeds": None, "study_reps": 5, "study_test": 100, "pool_budget": 30,
                "pool_seeds": 10, "study_variants": ["raw", "smoothed"], "study_circuits": CIRCUITS, "pool_llana": False}
 _STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 60, "study_placement_seeds": 3, "study_reps": 3, "study_test": 25, "pool_budget": 15,
                 "pool_seeds": 5, "study_variants": ["smoothed"]}
