@@ -7,7 +7,8 @@ Run: ``chipcrew bench analog [--quick] [--out DIR] [--llm scripted --llm embedde
    ngspice) over Sobol-random knob settings of the first circuit, next to its schematic;
 2. *live loop*, per circuit (OTA_XT_MAGICAL and OTA_5T): random, Sobol, GP-EI, TuRBO-1 and LLANA with each LLM
    that can afford it, at equal evaluations from the same initial design per seed, on the smoothed black box
-   (each evaluation averages ``placement_seeds`` placements). Final best score mean +- sd and +- s.e. over
+   (each evaluation averages several placements) of the metric the circuit's knobs move (``STUDY_OBJECTIVES``:
+   CMRR over 3 placements on OTA_XT_MAGICAL, |offset| over 8 on OTA_5T). Final best score mean +- sd and +- s.e. over
    seeds, normalised regret curves (``regret_<circuit>.png``; regret = (best so far - f*) / (f_worst - f*), f*
    and f_worst the best and worst score any run on the circuit evaluated, LLAMBO's normalisation) and GP-EI's
    paired gap to random. Every placement is stored on disk (``tools.analog.store``), so methods, seeds, runs
@@ -19,8 +20,9 @@ Run: ``chipcrew bench analog [--quick] [--out DIR] [--llm scripted --llm embedde
    analog --llm scripted --llm openai``); ``embedded`` (SmolLM2-135M on the CPU) is too slow for LLANA's
    published counts (110 calls a step), so it answers one reduced LLANA step and the bench reports its measured
    per-call latency and what the live comparison would cost;
-4. *layout-set studies* (``eval/analog_study.py``), per circuit: on a cached set of random knob settings x 3
-   placement seeds, LLANA's surrogate experiment (GP, random forest, LLM-as-surrogate; R^2 and simple regret on
+4. *layout-set studies* (``eval/analog_study.py``), per circuit: on a cached set of random knob settings x the
+   live loop's placement seeds (simulated in the live loop's worker pool), the knobs' share of each metric's
+   variance against the placer seed, LLANA's surrogate experiment (GP, random forest, LLM-as-surrogate; R^2 and simple regret on
    held-out layouts at 5/10/20/30 observations) and GP-EI vs random choosing among the set's layouts;
 5. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
 
@@ -286,9 +288,18 @@ def _set_job(name: str, start: int, stop: int, seeds: int, cfg: dict[str, Any], 
     return {"circuit": name, "rows": [start, stop], "simulated": problem.store.misses if problem.store else 0}
 
 
-def _live(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> list[dict[str, Any]]:
-    """Every live run of every circuit, on ``cfg["workers"]`` processes (1: in this one). With more than one, the
-    layout sets of the studies are simulated in the same pool after the runs, keeping every worker busy."""
+def _probe_job(kind: str, cfg: dict[str, Any], folder: str) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
+    return _probe(kind, cfg, Path(folder), _store())
+
+
+def _live(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every live run of every circuit, and the probes of the LLMs too slow to run live, on ``cfg["workers"]``
+    processes (1: in this one). With more than one, the probes start first and the layout sets of the studies are
+    simulated after the runs in the same pool, keeping every worker busy."""
+    probed = [k for k in cfg["llms"] if k in PROBED_LLMS]
     live_llms = [k for k in cfg["llms"] if k not in PROBED_LLMS]
     jobs = [job for name in cfg["circuits"] for s in range(cfg["seeds"])  # a seed's runs together: its initial design
             for job in [(name, m, s, None) for m in cfg["methods"]]
@@ -303,19 +314,22 @@ def _live(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> list[dict[s
     if cfg["workers"] <= 1:
         for k, job in enumerate(jobs):
             tick(k, _job(*job, cfg, str(out_dir)))
+        probes = [_probe_job(kind, cfg, str(out_dir)) for kind in probed]
     else:
         n = cfg["study_layouts"]
         sets = [(name, a, min(a + _SET_ROWS_PER_JOB, n), cfg["study_placement_seeds"] or _objective(name, cfg)[1])
                 for name in cfg["study_circuits"] for a in range(0, n, _SET_ROWS_PER_JOB)]
         with ProcessPoolExecutor(cfg["workers"], mp_context=get_context("spawn")) as pool:
+            asked = [pool.submit(_probe_job, kind, cfg, str(out_dir)) for kind in probed]
             futures = {pool.submit(_job, *job, cfg, str(out_dir)): k for k, job in enumerate(jobs)}
             rows = [pool.submit(_set_job, *job, cfg, str(out_dir)) for job in sets]
             for fut in as_completed(futures):
                 tick(futures[fut], fut.result())
             for fut in rows:
                 fut.result()
+            probes = [fut.result() for fut in asked]
     _WORKER_PROBLEMS.clear()
-    return [runs[k] for k in range(len(jobs))]
+    return [runs[k] for k in range(len(jobs))], probes
 
 
 def _probe(kind: str, cfg: dict[str, Any], out_dir: Path, store: EvalStore) -> dict[str, Any]:
@@ -510,7 +524,7 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     result: dict[str, Any] = {"config": cfg, "quick": quick, "timings": {}}
     result["landscape"] = _landscape(first, cfg["landscape_points"], out_dir, progress)
     result["timings"]["landscape"] = time.perf_counter() - start
-    runs = _live(cfg, out_dir, progress)
+    runs, probes = _live(cfg, out_dir, progress)
     (out_dir / "bench_analog.live.json").write_text(json.dumps({"config": cfg, "runs": runs}, default=str))
     result["timings"]["live"] = time.perf_counter() - start - result["timings"]["landscape"]
     result["circuits"] = {}
@@ -531,8 +545,8 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
             "plot": _plot(summary, out_dir / f"regret_{name}.png", title),
         }
     result["runs"] = runs
-    result["probes"] = [_probe(k, cfg, out_dir, store) for k in cfg["llms"] if k in PROBED_LLMS]
-    result["timings"]["probes"] = time.perf_counter() - start - sum(result["timings"].values())
+    result["probes"] = probes
+    result["timings"]["summaries"] = time.perf_counter() - start - sum(result["timings"].values())
     if cfg["study_layouts"]:
         result["studies"] = _studies(cfg, out_dir, store, progress)
     result["timings"]["studies"] = time.perf_counter() - start - sum(result["timings"].values())
@@ -671,7 +685,8 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines += _claims(result)
     t, st = result["timings"], result["store"]
     lines += ["", (f"Wall time {t['total'] / 60:.1f} min (landscape {t['landscape']:.0f} s, live loop {t['live']:.0f} s on "
-                   f"{cfg['workers']} worker(s), summaries and LLM probes {t['probes']:.0f} s, studies {t['studies']:.0f} s); the "
+                   f"{cfg['workers']} worker(s) with the LLM probes and the layout sets, summaries {t['summaries']:.0f} s, studies "
+                   f"{t['studies']:.0f} s); the "
                    f"evaluation store `{st['path']}` held {st['placements_before']} placements before and "
                    f"{st['placements_after']} after.")]
     lines += ["", "### Error handling", "", "| case | message |", "|---|---|"]
