@@ -297,7 +297,8 @@ def studies_markdown(st: dict[str, Any]) -> list[str]:
     u, s = st["unit"], st["placement_seeds"]
     lines = [
         "", (f"### Layout set of {st['circuit']}: {st['layouts']} random knob settings x {s} placement seeds "
-        f"(cached; {st['simulation_seconds']:.0f} s of simulation)"), "",
+        f"(cached; {st['simulation_seconds']:.0f} s simulated while building it, placements read from the evaluation store "
+        "count 0)"), "",
         ("| metric | sd over placement seeds (fixed knobs) | sd over knobs, seed 0 | sd over knobs, seed mean "
          f"| knob share, 1 seed | knob share, {s}-seed mean |"), "|---|---:|---:|---:|---:|---:|",
     ]

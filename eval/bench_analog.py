@@ -98,9 +98,11 @@ _STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 60, "study_placement_seeds": 3, 
 STUDY_OBJECTIVES: dict[str, tuple[Objective, int]] = {"OTA_XT_MAGICAL": ("cmrr", 3), "OTA_5T": ("offset", 8)}
 """circuit -> (metric, placements averaged per evaluation) of the live study, chosen from the spread of each metric over
 random knob settings against its spread over placement seeds (the share of a seed-mean's variance the knobs explain,
-``knob_share``), before any optimiser ran on it: OTA_XT_MAGICAL's CMRR, 0.81 of its 3-seed mean; on OTA_5T the knobs
-explain 0.15 of a 3-seed CMRR mean (true knob sd 0.03 dB against 0.14 dB per placement seed) and 0.44 of |offset|
-(30 uV against 59 uV), 0.67 of an 8-seed |offset| mean (``eval.analog_study.knob_share``; the study tables print it). Offset is what the 5T's placement physically sets (the input
+``knob_share``), measured on 240 random settings x 3 placement seeds before any optimiser ran on the choice:
+OTA_XT_MAGICAL's CMRR, 0.68 of its 3-seed mean (knobs' own sd 4.6 dB against 5.4 dB per placement seed); on OTA_5T
+the knobs explain 0.15 of a 3-seed CMRR mean (0.03 dB against 0.14 dB) and 0.44 of |offset| (30 uV against 59 uV),
+0.67 of an 8-seed |offset| mean (0.78 measured on 60 more settings x 8 seeds) (``eval.analog_study.knob_share``;
+the study tables print it). Offset is what the 5T's placement physically sets (the input
 pair's and mirror's positions in the die's threshold gradient and field) and LLANA's second objective. ``--objective``
 and ``--placement-seeds`` override both circuits."""
 
