@@ -591,7 +591,8 @@ def _claims(result: dict[str, Any]) -> list[str]:
             se = math.hypot(s[k]["best_score"][1], s[best_bo]["best_score"][1])
             verdict = "within one s.e. of" if abs(d) <= se else ("behind" if d > 0 else "ahead of")
             llana.append(f"{k} is {verdict} the better BO baseline ({best_bo}; difference {d:+.4f} ± {se:.4f})")
-        lines.append(f"- {name}: {bo}{gaps}; " + ("; ".join(llana) or "no LLANA run") + ".")
+        what = f"{c['objective']} score, {c['placement_seeds']} placements per evaluation"
+        lines.append(f"- {name} ({what}): {bo}{gaps}; " + ("; ".join(llana) or "no LLANA run") + ".")
     lines += [
         ("- LLANA (arXiv 2406.05250) claims sample efficiency comparable to state-of-the-art BO and better "
         "exploration. With the scripted stand-in the 'LLM' is a copy-the-best-and-nudge rule, so a tie with BO says "
