@@ -190,6 +190,27 @@ def pool_study(
     return out
 
 
+def knob_share(values: np.ndarray, seeds: int) -> float:
+    """The share of a ``seeds``-placement mean's variance that the knobs explain, from ``values`` (settings x S
+    placement seeds, S >= 2): the knobs' variance is the variance of the S-seed means less the placer's part
+    (variance over seeds / S), and a ``seeds``-mean adds variance over seeds / ``seeds`` to it."""
+    if values.shape[1] < 2:
+        return math.nan
+    within = float(np.nanmean(np.nanvar(values, axis=1, ddof=1)))
+    knobs = max(float(np.nanvar(np.nanmean(values, axis=1), ddof=1)) - within / values.shape[1], 0.0)
+    total = knobs + within / seeds
+    return knobs / total if total > 0 else 0.0
+
+
+def spread(values: np.ndarray) -> dict[str, float]:
+    """How much the knobs move a metric (settings x placement seeds) against the placer's seed."""
+    s = values.shape[1]
+    return {"within_knobs_over_seeds_sd": float(np.nanmean(np.nanstd(values, axis=1, ddof=1))),
+            "over_knobs_seed0_sd": float(np.nanstd(values[:, 0], ddof=1)),
+            "over_knobs_seed_mean_sd": float(np.nanstd(values.mean(axis=1), ddof=1)),
+            "knob_share_1_seed": knob_share(values, 1), f"knob_share_{s}_seeds": knob_share(values, s)}
+
+
 OBJECTIVES_STUDIED = {"raw": 1, "smoothed": None}
 """Score variants: ``raw`` = placement seed 0 only (the optimisers' black box), ``smoothed`` = mean over all
 the set's placement seeds."""
@@ -214,10 +235,7 @@ def run_studies(
     out: dict[str, Any] = {"circuit": data.circuit, "metric": metric, "base": base, "layouts": len(data.unit),
                            "placement_seeds": int(data.cmrr_db.shape[1]), "simulation_seconds": data.seconds,
                            "unit": "dB" if metric == "cmrr" else "mV", "variants": {}}
-    v = data.cmrr_db if metric == "cmrr" else np.abs(data.offset_v) * 1e3
-    out["spread"] = {"within_knobs_over_seeds_sd": float(np.nanmean(np.nanstd(v, axis=1, ddof=1))),
-                     "over_knobs_seed0_sd": float(np.nanstd(v[:, 0], ddof=1)),
-                     "over_knobs_seed_mean_sd": float(np.nanstd(v.mean(axis=1), ddof=1))}
+    out["spread"] = {m: spread(v) for m, v in (("cmrr", data.cmrr_db), ("offset", np.abs(data.offset_v) * 1e3))}
     for k, (name, seeds) in enumerate(v for v in OBJECTIVES_STUDIED.items() if v[0] in cfg["study_variants"]):
         y = set_scores(data, metric, seeds, base)
         if progress:
@@ -276,15 +294,22 @@ def _verdicts(st: dict[str, Any]) -> str:
 
 def studies_markdown(st: dict[str, Any]) -> list[str]:
     """The surrogate table and the pool-optimisation rows, per score variant."""
-    sp, u = st["spread"], st["unit"]
+    u, s = st["unit"], st["placement_seeds"]
     lines = [
-        "", (f"### Layout set of {st['circuit']}: {st['layouts']} random knob settings x {st['placement_seeds']} placement seeds "
-        f"(cached; {st['simulation_seconds']:.0f} s of simulation)"), "",
-        (f"{st['metric']} spread: over placement seeds at fixed knobs sd {sp['within_knobs_over_seeds_sd']:.3g} {u}; over "
-        f"knob settings sd {sp['over_knobs_seed0_sd']:.3g} {u} (seed 0) and {sp['over_knobs_seed_mean_sd']:.3g} {u} (seed "
-        f"mean). Score: LLANA's {st['metric']} score with base {st['base']:g} ({'dB' if u == 'dB' else 'V'}) "
-        "(R^2 and normalised regret do not depend on the base). raw = placement seed 0; smoothed = mean over seeds."),
+        "", (f"### Layout set of {st['circuit']}: {st['layouts']} random knob settings x {s} placement seeds "
+        f"(cached; {st['simulation_seconds']:.0f} s simulated while building it, placements read from the evaluation store "
+        "count 0)"), "",
+        ("| metric | sd over placement seeds (fixed knobs) | sd over knobs, seed 0 | sd over knobs, seed mean "
+         f"| knob share, 1 seed | knob share, {s}-seed mean |"), "|---|---:|---:|---:|---:|---:|",
     ]
+    for m, sp in st["spread"].items():
+        unit = "dB" if m == "cmrr" else "mV"
+        lines.append(f"| {m} ({unit}) | {sp['within_knobs_over_seeds_sd']:.3g} | {sp['over_knobs_seed0_sd']:.3g} | "
+                     f"{sp['over_knobs_seed_mean_sd']:.3g} | {sp['knob_share_1_seed']:.2f} | {sp[f'knob_share_{s}_seeds']:.2f} |")
+    lines += ["", (f"Knob share: the part of the score's variance the knobs explain, the rest being the placer's seed "
+                   f"(``knob_share``). Score: LLANA's {st['metric']} score with base {st['base']:g} "
+                   f"({'dB' if u == 'dB' else 'V'}) (R^2 and normalised regret do not depend on the base). raw = placement "
+                   "seed 0; smoothed = mean over seeds.")]
     for name, v in st["variants"].items():
         sur, pool = v["surrogates"], v["pool"]
         sizes = [str(n) for n in sur["sizes"]]

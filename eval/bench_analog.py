@@ -7,7 +7,8 @@ Run: ``chipcrew bench analog [--quick] [--out DIR] [--llm scripted --llm embedde
    ngspice) over Sobol-random knob settings of the first circuit, next to its schematic;
 2. *live loop*, per circuit (OTA_XT_MAGICAL and OTA_5T): random, Sobol, GP-EI, TuRBO-1 and LLANA with each LLM
    that can afford it, at equal evaluations from the same initial design per seed, on the smoothed black box
-   (each evaluation averages ``placement_seeds`` placements). Final best score mean +- sd and +- s.e. over
+   (each evaluation averages several placements) of the metric the circuit's knobs move (``STUDY_OBJECTIVES``:
+   CMRR over 3 placements on OTA_XT_MAGICAL, |offset| over 8 on OTA_5T). Final best score mean +- sd and +- s.e. over
    seeds, normalised regret curves (``regret_<circuit>.png``; regret = (best so far - f*) / (f_worst - f*), f*
    and f_worst the best and worst score any run on the circuit evaluated, LLAMBO's normalisation) and GP-EI's
    paired gap to random. Every placement is stored on disk (``tools.analog.store``), so methods, seeds, runs
@@ -19,8 +20,9 @@ Run: ``chipcrew bench analog [--quick] [--out DIR] [--llm scripted --llm embedde
    analog --llm scripted --llm openai``); ``embedded`` (SmolLM2-135M on the CPU) is too slow for LLANA's
    published counts (110 calls a step), so it answers one reduced LLANA step and the bench reports its measured
    per-call latency and what the live comparison would cost;
-4. *layout-set studies* (``eval/analog_study.py``), per circuit: on a cached set of random knob settings x 3
-   placement seeds, LLANA's surrogate experiment (GP, random forest, LLM-as-surrogate; R^2 and simple regret on
+4. *layout-set studies* (``eval/analog_study.py``), per circuit: on a cached set of random knob settings x the
+   live loop's placement seeds (simulated in the live loop's worker pool), the knobs' share of each metric's
+   variance against the placer seed, LLANA's surrogate experiment (GP, random forest, LLM-as-surrogate; R^2 and simple regret on
    held-out layouts at 5/10/20/30 observations) and GP-EI vs random choosing among the set's layouts;
 5. *errors*: the messages for a non-converging simulation, a missing ngspice, a bad knob and an unknown circuit.
 
@@ -59,6 +61,7 @@ from tools.analog.problem import (
     POST_LAYOUT_BASES,
     KnobSpace,
     LayoutOptions,
+    Objective,
     Problem,
     evaluate_layout,
     net_weights,
@@ -84,13 +87,27 @@ PROBED_LLMS = ("embedded",)
 
 MAGICAL_SCHEMATIC = {"adm_db": 54.0, "pm_deg": 52.0, "gbw_hz": 624e6}  # MAGICAL-CIRCUITS OTA README (40 nm)
 CIRCUITS = ["OTA_XT_MAGICAL", "OTA_5T"]
-# the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder.
+# the layout-set studies (eval/analog_study.py): layouts x placement seeds cached under the user cache folder; 160
+# random settings hold the surrogate study's 30 training + 100 held-out layouts per split (240 before: a third of the
+# bench's CPU from an empty cache); the placement seeds default to the live loop's per circuit.
 # LLANA runs live (part 2), so the pool study compares GP-EI with random only.
-_STUDY_FULL = {"study_layouts": 240, "study_placement_seeds": 3, "study_reps": 5, "study_test": 100, "pool_budget": 30,
+_STUDY_FULL = {"study_layouts": 160, "study_placement_seeds": None, "study_reps": 5, "study_test": 100, "pool_budget": 30,
                "pool_seeds": 10, "study_variants": ["raw", "smoothed"], "study_circuits": CIRCUITS, "pool_llana": False}
-_STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 60, "study_reps": 3, "study_test": 25, "pool_budget": 15,
+_STUDY_QUICK = {**_STUDY_FULL, "study_layouts": 60, "study_placement_seeds": 3, "study_reps": 3, "study_test": 25, "pool_budget": 15,
                 "pool_seeds": 5, "study_variants": ["smoothed"]}
-FULL = {"circuits": CIRCUITS, "seeds": 10, "budget": 20, "n_init": 5, "placement_seeds": 3, "landscape_points": 32,
+STUDY_OBJECTIVES: dict[str, tuple[Objective, int]] = {"OTA_XT_MAGICAL": ("cmrr", 3), "OTA_5T": ("offset", 8)}
+"""circuit -> (metric, placements averaged per evaluation) of the live study, chosen from the spread of each metric over
+random knob settings against its spread over placement seeds (the share of a seed-mean's variance the knobs explain,
+``knob_share``), measured on 240 random settings x 3 placement seeds before any optimiser ran on the choice:
+OTA_XT_MAGICAL's CMRR, 0.68 of its 3-seed mean (knobs' own sd 4.6 dB against 5.4 dB per placement seed); on OTA_5T
+the knobs explain 0.15 of a 3-seed CMRR mean (0.03 dB against 0.14 dB) and 0.44 of |offset| (30 uV against 59 uV),
+0.67 of an 8-seed |offset| mean (0.78 measured on 60 more settings x 8 seeds) (``eval.analog_study.knob_share``;
+the study tables print it). Offset is what the 5T's placement physically sets (the input
+pair's and mirror's positions in the die's threshold gradient and field) and LLANA's second objective. ``--objective``
+and ``--placement-seeds`` override both circuits."""
+
+
+FULL = {"circuits": CIRCUITS, "seeds": 10, "budget": 20, "n_init": 5, "placement_seeds": None, "landscape_points": 32,
         "methods": list(get_args(Baseline)), "llms": ["scripted", "embedded"], "llana_methods": ["llana"],
         "workers": 2} | _STUDY_FULL
 QUICK = {**FULL, "seeds": 3, "budget": 10, "placement_seeds": 1, "landscape_points": 8, "llms": ["scripted"]} | _STUDY_QUICK
@@ -200,10 +217,17 @@ def _store() -> EvalStore:
     return EvalStore(user_cache_dir() / "analog" / "evaluations.sqlite")
 
 
+def _objective(name: str, cfg: dict[str, Any]) -> tuple[Objective, int]:
+    """The circuit's study metric and placements per evaluation (``STUDY_OBJECTIVES``), unless ``cfg`` sets them."""
+    metric, seeds = STUDY_OBJECTIVES.get(name, ("cmrr", 3))
+    return cfg["objective"] or metric, cfg["placement_seeds"] or seeds
+
+
 def _problem(name: str, cfg: dict[str, Any], folder: Path, store: EvalStore | None) -> Problem:
     bases = cfg["bases"] if cfg["bases"] is not None else POST_LAYOUT_BASES.get(name, {})
-    return Problem.build(load_circuit(name), cfg["objective"], LayoutOptions(), GF180, gf180_library(), folder,
-                         bases=bases, placement_seeds=cfg["placement_seeds"], store=store)
+    objective, seeds = _objective(name, cfg)
+    return Problem.build(load_circuit(name), objective, LayoutOptions(), GF180, gf180_library(), folder,
+                         bases=bases, placement_seeds=seeds, store=store)
 
 
 _WORKER_PROBLEMS: dict[str, Problem] = {}
@@ -250,8 +274,34 @@ def _run(problem: Problem, method: str, seed: int, cfg: dict[str, Any], llm: Pro
     }
 
 
-def _live(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> list[dict[str, Any]]:
-    """Every live run of every circuit, on ``cfg["workers"]`` processes (1: in this one)."""
+_SET_ROWS_PER_JOB = 10
+
+
+def _set_job(name: str, start: int, stop: int, seeds: int, cfg: dict[str, Any], folder: str) -> dict[str, Any]:
+    """Rows ``start:stop`` of the circuit's layout set simulated into the store, in a worker process, so that the
+    set is built beside the live runs and ``layout_set`` later reads it from the store."""
+    from tools.analog.dataset import seed_boxes, set_points
+
+    problem = _problem(name, {**cfg, "placement_seeds": 1}, Path(folder) / f"set_{name}_{os.getpid()}", _store())
+    boxes = seed_boxes(problem, seeds)
+    for unit in set_points(problem, stop)[start:]:
+        for box in boxes:
+            box(unit, "dataset")
+    return {"circuit": name, "rows": [start, stop], "simulated": problem.store.misses if problem.store else 0}
+
+
+def _probe_job(kind: str, cfg: dict[str, Any], folder: str) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
+    return _probe(kind, cfg, Path(folder), _store())
+
+
+def _live(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every live run of every circuit, and the probes of the LLMs too slow to run live, on ``cfg["workers"]``
+    processes (1: in this one). With more than one, the probes start first and the layout sets of the studies are
+    simulated after the runs in the same pool, keeping every worker busy."""
+    probed = [k for k in cfg["llms"] if k in PROBED_LLMS]
     live_llms = [k for k in cfg["llms"] if k not in PROBED_LLMS]
     jobs = [job for name in cfg["circuits"] for s in range(cfg["seeds"])  # a seed's runs together: its initial design
             for job in [(name, m, s, None) for m in cfg["methods"]]
@@ -266,13 +316,22 @@ def _live(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> list[dict[s
     if cfg["workers"] <= 1:
         for k, job in enumerate(jobs):
             tick(k, _job(*job, cfg, str(out_dir)))
+        probes = [_probe_job(kind, cfg, str(out_dir)) for kind in probed]
     else:
+        n = cfg["study_layouts"]
+        sets = [(name, a, min(a + _SET_ROWS_PER_JOB, n), cfg["study_placement_seeds"] or _objective(name, cfg)[1])
+                for name in cfg["study_circuits"] for a in range(0, n, _SET_ROWS_PER_JOB)]
         with ProcessPoolExecutor(cfg["workers"], mp_context=get_context("spawn")) as pool:
+            asked = [pool.submit(_probe_job, kind, cfg, str(out_dir)) for kind in probed]
             futures = {pool.submit(_job, *job, cfg, str(out_dir)): k for k, job in enumerate(jobs)}
+            rows = [pool.submit(_set_job, *job, cfg, str(out_dir)) for job in sets]
             for fut in as_completed(futures):
                 tick(futures[fut], fut.result())
+            for fut in rows:
+                fut.result()
+            probes = [fut.result() for fut in asked]
     _WORKER_PROBLEMS.clear()
-    return [runs[k] for k in range(len(jobs))]
+    return [runs[k] for k in range(len(jobs))], probes
 
 
 def _probe(kind: str, cfg: dict[str, Any], out_dir: Path, store: EvalStore) -> dict[str, Any]:
@@ -412,11 +471,12 @@ def _studies(cfg: dict[str, Any], out_dir: Path, store: EvalStore, progress: Pro
         problem = _problem(name, {**cfg, "placement_seeds": 1}, out_dir / f"set_{name}", store)
         at = 0.7 + 0.25 * k / len(cfg["study_circuits"])
         tick = (lambda a: lambda m, f: progress(m, a + 0.125 * f / len(cfg["study_circuits"])) if progress else None)
-        data = layout_set(problem, cfg["study_layouts"], cfg["study_placement_seeds"], user_cache_dir() / "analog",
+        seeds = cfg["study_placement_seeds"] or _objective(name, cfg)[1]  # default: the live loop's smoothing
+        data = layout_set(problem, cfg["study_layouts"], seeds, user_cache_dir() / "analog",
                           progress=tick(at))
         # LLM as surrogate: the scripted stand-in and a configured endpoint; SmolLM2 would need hours for the table
         llms = {k: (_llm(k, problem.space), llana_prompts(), {"n_samples": 3}) for k in cfg["llms"] if k in ("scripted", "openai")}
-        metric = "cmrr" if cfg["objective"] == "both" else cfg["objective"]
+        metric = "cmrr" if problem.objective == "both" else problem.objective
         out[name] = run_studies(data, {**cfg, "bases": problem.bases}, llms, problem.space, problem.circuit.description,
                                 out_dir, tick(at + 0.125), metric=metric)
     return out
@@ -453,7 +513,7 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    cfg = {**(QUICK if quick else FULL), "objective": "cmrr", "bases": None}
+    cfg = {**(QUICK if quick else FULL), "objective": None, "bases": None}
     if os.environ.get("CHIPCREW_OPENAI_BASE_URL"):  # a configured endpoint joins the default LLMs
         cfg["llms"] = [*cfg["llms"], "openai"]
     cfg.update({k: v for k, v in options.items() if v is not None})
@@ -466,7 +526,7 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
     result: dict[str, Any] = {"config": cfg, "quick": quick, "timings": {}}
     result["landscape"] = _landscape(first, cfg["landscape_points"], out_dir, progress)
     result["timings"]["landscape"] = time.perf_counter() - start
-    runs = _live(cfg, out_dir, progress)
+    runs, probes = _live(cfg, out_dir, progress)
     (out_dir / "bench_analog.live.json").write_text(json.dumps({"config": cfg, "runs": runs}, default=str))
     result["timings"]["live"] = time.perf_counter() - start - result["timings"]["landscape"]
     result["circuits"] = {}
@@ -474,19 +534,21 @@ def run_bench(out_dir: Path, quick: bool = False, progress: Progress = None, **o
         rs = [r for r in runs if r["circuit"] == name]
         _regret(rs)
         summary = _summary(rs, lambda r: r["label"])
-        bases = _problem(name, cfg, out_dir, None).bases
-        title = (f"{name}, {cfg['objective']} score, {cfg['placement_seeds']} placement(s) per evaluation,\n"
+        box = _problem(name, cfg, out_dir, None)
+        title = (f"{name}, {box.objective} score, {box.placement_seeds} placement(s) per evaluation,\n"
                  f"{cfg['budget']} evaluations ({cfg['n_init']} shared initial), mean over {cfg['seeds']} seeds")
         result["circuits"][name] = {
-            "bases": bases,
+            "objective": box.objective,
+            "placement_seeds": box.placement_seeds,
+            "bases": box.bases,
             "summary": summary,
             "gp_ei_vs_random": _gap(rs, "gp_ei", "random"),
             "llana_vs_random": {k: _gap(rs, k, "random") for k in summary if k.startswith("llana")},
             "plot": _plot(summary, out_dir / f"regret_{name}.png", title),
         }
     result["runs"] = runs
-    result["probes"] = [_probe(k, cfg, out_dir, store) for k in cfg["llms"] if k in PROBED_LLMS]
-    result["timings"]["probes"] = time.perf_counter() - start - sum(result["timings"].values())
+    result["probes"] = probes
+    result["timings"]["summaries"] = time.perf_counter() - start - sum(result["timings"].values())
     if cfg["study_layouts"]:
         result["studies"] = _studies(cfg, out_dir, store, progress)
     result["timings"]["studies"] = time.perf_counter() - start - sum(result["timings"].values())
@@ -529,7 +591,8 @@ def _claims(result: dict[str, Any]) -> list[str]:
             se = math.hypot(s[k]["best_score"][1], s[best_bo]["best_score"][1])
             verdict = "within one s.e. of" if abs(d) <= se else ("behind" if d > 0 else "ahead of")
             llana.append(f"{k} is {verdict} the better BO baseline ({best_bo}; difference {d:+.4f} ± {se:.4f})")
-        lines.append(f"- {name}: {bo}{gaps}; " + ("; ".join(llana) or "no LLANA run") + ".")
+        what = f"{c['objective']} score, {c['placement_seeds']} placements per evaluation"
+        lines.append(f"- {name} ({what}): {bo}{gaps}; " + ("; ".join(llana) or "no LLANA run") + ".")
     lines += [
         ("- LLANA (arXiv 2406.05250) claims sample efficiency comparable to state-of-the-art BO and better "
         "exploration. With the scripted stand-in the 'LLM' is a copy-the-best-and-nudge rule, so a tie with BO says "
@@ -581,8 +644,8 @@ def to_markdown(result: dict[str, Any]) -> str:
     for name, c in result["circuits"].items():
         lines += [
             "",
-            (f"### Live loop, {name}{smoke}: {cfg['objective']} score {objective_text(cfg['objective'], c['bases'])}, "
-            f"metrics averaged over {cfg['placement_seeds']} placement seed(s), {cfg['budget']} evaluations "
+            (f"### Live loop, {name}{smoke}: {c['objective']} score {objective_text(c['objective'], c['bases'])}, "
+            f"metrics averaged over {c['placement_seeds']} placement seed(s), {cfg['budget']} evaluations "
             f"({cfg['n_init']} shared initial), over seeds"),
             "",
             ("| method | runs | best score mean ± sd | ± s.e. | regret after init | final regret | CMRR at best (dB) "
@@ -625,7 +688,8 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines += _claims(result)
     t, st = result["timings"], result["store"]
     lines += ["", (f"Wall time {t['total'] / 60:.1f} min (landscape {t['landscape']:.0f} s, live loop {t['live']:.0f} s on "
-                   f"{cfg['workers']} worker(s), summaries and LLM probes {t['probes']:.0f} s, studies {t['studies']:.0f} s); the "
+                   f"{cfg['workers']} worker(s) with the LLM probes and the layout sets, summaries {t['summaries']:.0f} s, studies "
+                   f"{t['studies']:.0f} s); the "
                    f"evaluation store `{st['path']}` held {st['placements_before']} placements before and "
                    f"{st['placements_after']} after.")]
     lines += ["", "### Error handling", "", "| case | message |", "|---|---|"]

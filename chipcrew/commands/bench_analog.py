@@ -24,7 +24,8 @@ def command(
                                         "rank methods.")] = False,
     circuit: Annotated[Optional[list[str]], typer.Option(
         help=f"Circuits of the live loop: {', '.join(CIRCUIT_NAMES)}; repeatable (default both).")] = None,
-    objective: Annotated[Optional[Objective], typer.Option(help="LLANA score to minimise (default cmrr).")] = None,
+    objective: Annotated[Optional[Objective], typer.Option(help="LLANA score to minimise on every circuit (default per "
+                                                           "circuit: cmrr on OTA_XT_MAGICAL, offset on OTA_5T).")] = None,
     method: Annotated[Optional[list[str]], typer.Option(
         help=f"Baseline optimisers ({', '.join(values(Baseline))}); repeatable (default all).")] = None,
     llm: Annotated[Optional[list[str]], typer.Option(
@@ -36,13 +37,14 @@ def command(
     n_init: Annotated[Optional[int], typer.Option(min=1, help="Shared Sobol initial points (5, as LLANA).")] = None,
     landscape_points: Annotated[Optional[int], typer.Option(min=1, help="Random knob settings for the landscape table.")] = None,
     layouts: Annotated[Optional[int], typer.Option(min=0, help="Cached random layouts for the surrogate and pool studies "
-                                                   "(full: 240, quick: 60; 0: skip the studies).")] = None,
+                                                   "(full: 160, quick: 60; 0: skip the studies).")] = None,
     pool_seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds of the pool optimisation study (full: 10, quick: 5).")] = None,
     pool_budget: Annotated[Optional[int], typer.Option(min=2, help="Evaluations per pool optimisation run (full: 30, quick: 15).")] = None,
     llana_bases: Annotated[bool, typer.Option(help="Score with LLANA's bases (80 dB, 1 mV) instead of where the OTA "
-                                              "sits after layout (105 dB, 0.1 mV).")] = False,
+                                              "sits after layout (OTA_XT_MAGICAL 105 dB, 0.1 mV; OTA_5T 91 dB, 2.1 mV).")] = False,
     placement_seeds: Annotated[Optional[int], typer.Option(min=1, help="Placements averaged per evaluation in the "
-                                                          "live loop (full: 3, the smoothed black box; quick: 1, the raw one).")] = None,
+                                                          "live loop (full: 3 on OTA_XT_MAGICAL, 8 on OTA_5T, the smoothed "
+                                                          "black box; quick: 1, the raw one).")] = None,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Processes for the live runs (default 2); they share the "
                                                    "evaluation store in the user cache folder.")] = None,
     as_json: JsonOpt = False,

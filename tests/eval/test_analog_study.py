@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from chipcrew.llm.adapters import llana_prompts
-from eval.analog_study import pool_study, surrogate_study
+from eval.analog_study import knob_share, pool_study, surrogate_study
 from eval.bench_analog import CopyBestLLM
 from tools.analog.llana import LLANAProposer
 from tools.analog.problem import KnobSpace
@@ -52,3 +52,13 @@ def test_gp_ei_beats_random_on_a_smooth_pool() -> None:
     assert out["gp_ei_minus_random"]["final_regret_gap"] > 0
     with pytest.raises(InputError, match="budget"):
         pool_study(unit, y, ("random",), budget=80, n_init=5, seeds=1)
+
+
+def test_knob_share_separates_the_knobs_from_the_placer_seed() -> None:
+    knobs = np.array([0.0, 2.0, 4.0, 6.0])  # variance 20/3 over settings
+    values = knobs[:, None] + np.array([-1.0, 1.0])  # two placement seeds, variance 2 at fixed knobs
+    # the knobs' own variance is 20/3 - 2/2; a k-seed mean adds 2/k of placer noise
+    assert knob_share(values, 1) == pytest.approx((20 / 3 - 1) / (20 / 3 - 1 + 2))
+    assert knob_share(values, 8) == pytest.approx((20 / 3 - 1) / (20 / 3 - 1 + 0.25))
+    assert knob_share(np.array([[1.0, 3.0], [3.0, 1.0], [2.0, 2.0]]), 3) == 0.0  # seed noise only
+    assert np.isnan(knob_share(knobs[:, None], 3))  # one seed cannot split the two

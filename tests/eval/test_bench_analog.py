@@ -53,7 +53,7 @@ def test_quick_bench_runs_every_method_live_on_shared_evaluations(tmp_path: Path
     assert len(list((tmp_path / "cache" / "analog").glob("analog_layouts_OTA_5T_*.json"))) == 1
     text = to_markdown(r)
     assert "SMOKE RUN" in text and "best score mean ± sd" in text and "Surrogates (smoothed)" in text
-    assert "-(CMRR - 91 dB)" in text and "The papers' claims beside ours" in text and "ngspice wall" in text
+    assert c["objective"] == "offset" and "(|input offset| - 2.1 mV) / 2.1 mV" in text and "knob share" in text and "The papers' claims beside ours" in text and "ngspice wall" in text
     again = run_bench(tmp_path / "again", quick=True, workers=1, **kw)  # every placement now comes from the store
     assert again["store"]["placements_after"] == again["store"]["placements_before"] == r["store"]["placements_after"]
     assert [x["best_so_far"] for x in again["runs"]] == [x["best_so_far"] for x in runs]

@@ -22,7 +22,7 @@ import numpy as np
 from tools.analog.problem import BASES, Problem
 from tools.common import InputError, ProgressFn, report
 
-__all__ = ("LayoutSet", "layout_set", "set_scores")
+__all__ = ("LayoutSet", "layout_set", "seed_boxes", "set_points", "set_scores")
 
 
 @dataclass
@@ -69,6 +69,19 @@ def _key(problem: Problem, seeds: int, seed: int) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
+def set_points(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
+    """The set's first ``n`` knob points (n, d) in the unit cube: one generator, so a longer set extends a shorter one."""
+    return np.random.default_rng(seed).uniform(size=(n, problem.space.dim))
+
+
+def seed_boxes(problem: Problem, seeds: int) -> list[Problem]:
+    """``problem`` once per placement seed 0..seeds-1, one placement per evaluation each: the set's black boxes
+    (with a store, another process can simulate rows ahead of ``layout_set`` through them)."""
+    return [replace(problem, options=replace(problem.options, placement_seed=s), cache={}, folder=problem.folder / f"seed{s}",
+                    placement_seeds=1)
+            for s in range(seeds)]
+
+
 def layout_set(problem: Problem, n: int, seeds: int, cache: Path, seed: int = 0, progress: ProgressFn | None = None) -> LayoutSet:
     """The first ``n`` rows of the set for ``problem``'s circuit, simulating only rows not cached yet.
 
@@ -88,10 +101,7 @@ def layout_set(problem: Problem, n: int, seeds: int, cache: Path, seed: int = 0,
     else:
         data = LayoutSet(problem.circuit.name, list(problem.space.names), np.zeros((0, dim)), np.zeros((0, seeds)),
                          np.zeros((0, seeds)), 0.0)
-    points = np.random.default_rng(seed).uniform(size=(n, dim))
-    boxes = [replace(problem, options=replace(problem.options, placement_seed=s), cache={}, folder=problem.folder / f"seed{s}",
-                     placement_seeds=1)
-             for s in range(seeds)]
+    points, boxes = set_points(problem, n, seed), seed_boxes(problem, seeds)
     for i in range(len(data.unit), n):
         trials = [box(points[i], "dataset") for box in boxes]
         cm = [t.performance.cmrr_db if t.converged and t.performance.cmrr_db is not None else np.nan for t in trials]
