@@ -278,11 +278,12 @@ class CamoOPCEnv(gym.Env):
             )
         target = rasterize(clip.layout, convention="exact") >= 0.5
         lower, upper = move_bounds(segs, self.config.rules)
-        pts = epe_checkpoints(target)
         x0, y0, x1, y1 = clip.layout.bbox()
         reach = self.config.rules.max_move_nm + PRINT_MARGIN_NM
         size = self.sim.size
         window = (max(y0 - reach, 0), min(y1 + reach, size), max(x0 - reach, 0), min(x1 + reach, size))
+        # the target is empty outside its bounding box: its check points found in the window are all of them
+        pts = epe_checkpoints(target[window[0] : window[1], window[2] : window[3]]) + np.array([window[0], window[2], 0, 0])
         base, step = pts[:, :2], pts[:, 2:]
         data = _ClipData(
             name=clip.name,
