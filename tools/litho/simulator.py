@@ -189,6 +189,26 @@ class LithoSim:
         """
         if corner not in CORNERS:
             raise InputError("corner", corner, tuple(CORNERS))
+        kernel_set, dose = CORNERS[corner]
+        return self._image(spec, kernel_set, out_size, window) * (dose * dose)
+
+    def corner_intensities(
+        self, spec: torch.Tensor, out_size: int | None = None, window: tuple[int, int, int, int] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """``{corner: intensity_from_spectrum(spec, corner, out_size, window)}`` for the three corners, the same
+        values, with one synthesis per kernel set: the dose corners share the focus image (``max`` is nominal
+        times 1.02^2), so this costs two syntheses instead of three."""
+        images: dict[str, torch.Tensor] = {}
+        for corner, (kernel_set, dose) in CORNERS.items():
+            if kernel_set not in images:
+                images[kernel_set] = self._image(spec, kernel_set, out_size, window)
+            images[corner] = images[kernel_set] if dose == 1.0 else images[kernel_set] * (dose * dose)
+        return {corner: images[corner] for corner in CORNERS}
+
+    def _image(
+        self, spec: torch.Tensor, kernel_set: str, out_size: int | None, window: tuple[int, int, int, int] | None
+    ) -> torch.Tensor:
+        """Intensity of one kernel set at dose 1 (:meth:`intensity_from_spectrum` without the dose factor)."""
         out = self.size if out_size is None else int(out_size)
         m, band = self.band, 2 * self.half  # intensity frequencies lie in [-band, band]
         if out < 2 * band + 1:
@@ -196,7 +216,6 @@ class LithoSim:
         if spec.shape[-2:] != (m, m):
             raise InputError("spec", f"shape {tuple(spec.shape)}", f"shape (..., {m}, {m})")
         spec = spec.to(device=self.device, dtype=self.cdtype)
-        kernel_set, dose = CORNERS[corner]
         p = self.grid
         fields = torch.fft.ifft2(spec.unsqueeze(-3) * self._weighted[kernel_set], s=(p, p), norm="forward")
         sampled = (fields.real.square() + fields.imag.square()).sum(-3)  # (..., P, P)
@@ -210,8 +229,7 @@ class LithoSim:
                 raise InputError("window", window, f"(row0, row1, col0, col1) with 0 <= row0 < row1 <= {out}, same for cols")
             rows, cols = rows[r0:r1], cols[:, c0:c1]
         per_row = rows @ kept  # (..., out, band+1): inverse DFT over row frequencies
-        image = torch.cat([per_row.real, per_row.imag], dim=-1) @ cols  # (..., out, out)
-        return image * (dose * dose)
+        return torch.cat([per_row.real, per_row.imag], dim=-1) @ cols  # (..., out, out)
 
     def _synthesis(self, out: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Inverse-DFT matrices onto an ``out`` grid, cached per size.
@@ -241,9 +259,8 @@ class LithoSim:
         return self.intensity_from_spectrum(self.mask_spectrum(mask), corner, out_size)
 
     def simulate(self, mask: torch.Tensor, out_size: int | None = None) -> dict[str, torch.Tensor]:
-        """Aerial images at the three corners, sharing one mask spectrum: ``{corner: (..., S, S)}``."""
-        spec = self.mask_spectrum(mask)
-        return {corner: self.intensity_from_spectrum(spec, corner, out_size) for corner in CORNERS}
+        """Aerial images at the three corners, sharing one mask spectrum (:meth:`corner_intensities`): ``{corner: (..., S, S)}``."""
+        return self.corner_intensities(self.mask_spectrum(mask), out_size)
 
     def intensity_direct(self, mask: torch.Tensor, corner: str = "nominal") -> torch.Tensor:
         """Reference: ``dose^2 sum_k w_k |IFFT2(FFT2(M) . H_k)|^2`` with full-size FFTs (K + 1 of them).

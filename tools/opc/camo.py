@@ -179,8 +179,7 @@ def optimize_camo(
     key = (lambda p: (p["epe"], p["cost"])) if select == "epe" else (lambda p: (p["cost"], 0.0))
     best = (key(info), env.offsets, 0)
     for r in range(1, rounds + 1):
-        actions, _, _ = policy.act(obs_to_torch(obs), deterministic=True)
-        obs, _, _, _, info = env.step(actions[0].numpy())
+        obs, _, _, _, info = env.step(policy.round_moves(obs_to_torch(obs))[0].numpy())
         history.append({"iteration": r, **_parts(info)})
         if key(info) < best[0]:
             best = (key(info), env.offsets, r)

@@ -200,6 +200,7 @@ class CamoOPCEnv(gym.Env):
         self._cost = 0.0
         self._parts: dict[str, float] = {}
         self._images: dict[str, np.ndarray] = {}
+        self._canvas_clip: _ClipData | None = None  # the clip whose window the canvases in _images hold
 
     # --- gymnasium API ------------------------------------------------------------------------------------
 
@@ -210,12 +211,14 @@ class CamoOPCEnv(gym.Env):
             index = int(self.np_random.integers(len(self.config.clips)))
         if not 0 <= int(index) < len(self.config.clips):
             raise InputError("options.clip", index, f"a clip index 0..{len(self.config.clips) - 1}")
+        fresh = int(index) not in self._cache
         self._clip = self._load(int(index))
         s = len(self._clip.segs)
         self._offsets = np.zeros(s, np.int64)
         self._last = np.zeros(s, np.int64)
         self._round = 0
-        self._cost, self._parts = self._evaluate()
+        if not fresh:  # a fresh load has just evaluated the uncorrected mask (its cost0)
+            self._cost, self._parts = self._evaluate()
         return self._observation(), self._info()
 
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
@@ -275,11 +278,12 @@ class CamoOPCEnv(gym.Env):
             )
         target = rasterize(clip.layout, convention="exact") >= 0.5
         lower, upper = move_bounds(segs, self.config.rules)
-        pts = epe_checkpoints(target)
         x0, y0, x1, y1 = clip.layout.bbox()
         reach = self.config.rules.max_move_nm + PRINT_MARGIN_NM
         size = self.sim.size
         window = (max(y0 - reach, 0), min(y1 + reach, size), max(x0 - reach, 0), min(x1 + reach, size))
+        # the target is empty outside its bounding box: its check points found in the window are all of them
+        pts = epe_checkpoints(target[window[0] : window[1], window[2] : window[3]]) + np.array([window[0], window[2], 0, 0])
         base, step = pts[:, :2], pts[:, 2:]
         data = _ClipData(
             name=clip.name,
@@ -294,7 +298,8 @@ class CamoOPCEnv(gym.Env):
             window=window,
         )
         self._clip, self._offsets = data, np.zeros(len(segs), np.int64)
-        data.cost0 = max(self._evaluate()[0], 1.0)
+        self._cost, self._parts = self._evaluate()
+        data.cost0 = max(self._cost, 1.0)
         self._cache[index] = data
         return data
 
@@ -304,13 +309,13 @@ class CamoOPCEnv(gym.Env):
         r0, r1, c0, c1 = clip.window
         with torch.no_grad():
             spec = clip.model.spectrum(torch.as_tensor(self._offsets, dtype=torch.float64), half=self.sim.half)
-            spec = spec.to(self.sim.cdtype)
-            parts = {c: self.sim.intensity_from_spectrum(spec, c, window=clip.window).numpy() for c in _CORNERS}
-        self._images = {}
-        for c, part in parts.items():  # full canvas for the feature probes; nothing prints outside the window
-            full = np.zeros((self.sim.size, self.sim.size), np.float32)
-            full[r0:r1, c0:c1] = part
-            self._images[c] = full
+            images = self.sim.corner_intensities(spec.to(self.sim.cdtype), window=clip.window)
+            parts = {c: images[c].numpy() for c in _CORNERS}
+        if self._canvas_clip is not clip:  # full canvas for the feature probes; nothing prints outside the window
+            self._images = {c: np.zeros((self.sim.size, self.sim.size), np.float32) for c in _CORNERS}
+            self._canvas_clip = clip
+        for c, part in parts.items():
+            self._images[c][r0:r1, c0:c1] = part
         printed = {c: part >= THRESHOLD for c, part in parts.items()}
         l2 = float(np.count_nonzero(printed["nominal"] != clip.target[r0:r1, c0:c1]))
         pvb = float(np.count_nonzero(printed["max"] != printed["min"]))

@@ -176,8 +176,29 @@ class CamoPolicy(nn.Module):
         full[:, : actions.shape[1]] = actions  # padding: "no move", the only legal action there
         return full, _padded(logp, padded), self.value_of(obs, h)
 
+    @torch.no_grad()
+    def round_moves(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The greedy actions (B, N) int64 of one inference round: :meth:`act` with ``deterministic=True``, without
+        the log-probabilities and state value that only training needs."""
+        padded = obs["nodes"].shape[1]
+        obs = _trimmed(obs)
+        h = self._embed(obs)
+        prior = self._prior(obs)
+        if self.config.gnn:
+            actions = self._decode(obs, h, prior, True, None)
+        else:
+            actions = self._choose(self._masked(self.head(h) + prior, obs), True, None)
+        full = torch.full((actions.shape[0], padded), self.config.move_range_nm, dtype=torch.long, device=actions.device)
+        full[:, : actions.shape[1]] = actions
+        return full
+
     def _decode(self, obs, h, prior, deterministic, generator) -> torch.Tensor:
-        b, n, _ = h.shape
+        """Choose the moves segment by segment (the GRU and head of :meth:`_logits_teacher`, one step at a time).
+
+        The parts of the GRU input and of the head's first layer that depend only on the node embedding, and the
+        move embeddings' share of the GRU input, are computed for all segments at once; the loop does the rest.
+        """
+        b, n, width = h.shape
         real = int(obs["node_mask"].sum(1).max())
         edges, emask = obs["edges"].long(), obs["edge_mask"].float()
         earlier = emask * (edges[:, 0] < edges[:, 1]).float()
@@ -186,20 +207,27 @@ class CamoPolicy(nn.Module):
         rows = torch.arange(b, device=h.device)[:, None].expand_as(edges[:, 0])
         adjacency.index_put_((rows, edges[:, 1], edges[:, 0]), earlier, accumulate=True)
         adjacency = adjacency / adjacency.sum(-1, keepdim=True).clamp(min=1.0)
-        chosen = torch.zeros(b, n, self.config.move_embedding, device=h.device)
+        gru, first, last = self.decoder, self.head[0], self.head[2]
+        w_ih = gru.weight_ih_l0
+        node_in = h @ w_ih[:, :width].T + gru.bias_ih_l0  # (B, N, 3H): GRU input from the node embedding
+        move_in = self.move_embed.weight @ w_ih[:, width:].T  # (A, 3H): GRU input from a chosen move's embedding
+        node_head = h @ first.weight[:, :width].T + first.bias  # (B, N, H)
+        state_head = first.weight[:, width:].T
+        chosen = torch.zeros(b, n, move_in.shape[1], device=h.device)
         actions = torch.full((b, n), self.config.move_range_nm, dtype=torch.long, device=h.device)
-        state = None
-        full_prior = prior.expand(b, n, self.n_actions) if prior.dim() == 3 else None
+        state = torch.zeros(b, width, device=h.device)
+        logit_bias = prior.expand(b, n, self.n_actions) + last.bias if prior.dim() == 3 else last.bias.expand(b, n, -1)
+        illegal = obs["action_mask"] == 0
         for i in range(real):
-            context = torch.bmm(adjacency[:, i : i + 1], chosen)  # (B, 1, D)
-            out, state = self.decoder(torch.cat([h[:, i : i + 1], context], -1), state)
-            logit = self.head(torch.cat([h[:, i], out[:, 0]], -1))
-            if full_prior is not None:
-                logit = logit + full_prior[:, i]
-            logit = logit.masked_fill(obs["action_mask"][:, i] == 0, -1e9)
-            a = self._choose(logit, deterministic, generator)
+            gi = node_in[:, i] + torch.bmm(adjacency[:, i : i + 1], chosen)[:, 0]
+            gh = torch.addmm(gru.bias_hh_l0, state, gru.weight_hh_l0.T)
+            r, z, _ = torch.sigmoid(gi + gh).chunk(3, -1)
+            cand = torch.tanh(gi[:, 2 * width :] + r * gh[:, 2 * width :])
+            state = cand + z * (state - cand)
+            logit = torch.relu(node_head[:, i] + state @ state_head) @ last.weight.T + logit_bias[:, i]
+            a = self._choose(logit.masked_fill(illegal[:, i], -1e9), deterministic, generator)
             actions[:, i] = a
-            chosen[:, i] = self.move_embed(a)
+            chosen[:, i] = move_in[a]
         return actions
 
     @staticmethod
@@ -226,6 +254,10 @@ class RandomMaskedPolicy:
         actions = torch.multinomial(flat, 1, generator=generator or self.generator).reshape(legal.shape[:-1])
         logp = -torch.log(legal.sum(-1)) * obs["node_mask"].float()
         return actions, logp, torch.zeros(legal.shape[0])
+
+    def round_moves(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The actions (B, N) of one inference round (uniform legal moves from the policy's own generator)."""
+        return self.act(obs)[0]
 
 
 def _padded(x: torch.Tensor, n: int) -> torch.Tensor:

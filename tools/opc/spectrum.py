@@ -163,9 +163,16 @@ class EdgeMask:
         n = self.size
         if min(x0.min(initial=0), y0.min(initial=0)) < 0 or max(x1.max(initial=0), y1.max(initial=0)) > n:
             raise ValueError("mask rectangle outside the canvas; the clip does not fit the grid with these offsets")
-        diff = np.zeros((n + 1, n + 1), np.float64)
-        np.add.at(diff, (y0, x0), sign)
-        np.add.at(diff, (y0, x1), -sign)
-        np.add.at(diff, (y1, x0), -sign)
-        np.add.at(diff, (y1, x1), sign)
-        return np.cumsum(np.cumsum(diff, axis=0), axis=1)[:n, :n].astype(np.float32)
+        out = np.zeros((n, n), np.float32)
+        if not len(sign):
+            return out
+        # Only the rows the rectangles span and the columns left of their right-most side can be non-zero, so the
+        # two running sums are taken over that block alone (the vertical-edge strips start at x = 0).
+        r0, r1, c1 = int(y0.min()), int(y1.max()), int(x1.max())
+        diff = np.zeros((r1 - r0 + 1, c1 + 1), np.float64)
+        np.add.at(diff, (y0 - r0, x0), sign)
+        np.add.at(diff, (y0 - r0, x1), -sign)
+        np.add.at(diff, (y1 - r0, x0), -sign)
+        np.add.at(diff, (y1 - r0, x1), sign)
+        out[r0:r1, :c1] = np.cumsum(np.cumsum(diff, axis=0), axis=1)[: r1 - r0, :c1]
+        return out

@@ -74,6 +74,16 @@ def test_window_synthesises_the_same_samples(small64: LithoSim) -> None:
         small64.intensity_from_spectrum(spec, window=(0, 300, 0, 10))
 
 
+def test_corner_intensities_equal_the_single_corner_images_bit_for_bit(small64: LithoSim) -> None:
+    spec = small64.mask_spectrum(_blocks(256, seed=4))
+    window = (30, 200, 10, 250)
+    for kwargs in ({}, {"out_size": 128}, {"window": window}):
+        shared = small64.corner_intensities(spec, **kwargs)
+        assert list(shared) == ["nominal", "max", "min"]
+        for corner, image in shared.items():
+            assert torch.equal(image, small64.intensity_from_spectrum(spec, corner, **kwargs)), (corner, kwargs)
+
+
 def test_out_size_below_the_intensity_band_is_rejected(small64: LithoSim) -> None:
     spec = small64.mask_spectrum(_blocks(256))
     with pytest.raises(InputError, match="out_size: 64.*>= 69"):

@@ -135,7 +135,9 @@ def test_policy_sequential_sampling_matches_teacher_forced_log_probability(env, 
     assert torch.allclose(logp, again, atol=1e-4)
     legal = obs["action_mask"].gather(-1, actions[..., None]).squeeze(-1)
     assert bool(legal.all())
-    assert torch.equal(policy.act(obs, deterministic=True)[0], policy.act(obs, deterministic=True)[0])
+    greedy = policy.act(obs, deterministic=True)[0]
+    assert torch.equal(greedy, policy.act(obs, deterministic=True)[0])
+    assert torch.equal(policy.round_moves(obs), greedy)  # the inference path without the training statistics
 
 
 def test_independent_ablation_ignores_neighbours_and_the_gnn_does_not(env) -> None:
