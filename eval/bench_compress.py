@@ -53,9 +53,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "tokens": {},
         "visionzip": {},
     },
-    # same code path, small enough for a loaded 2-core CPU: short calibration windows, few steps
+    # same code path, small enough for a loaded 2-core CPU: short calibration windows, few steps, no proxy tasks
+    # and no latency (they were half of its 7 minutes)
     "quick": {
-        "llm": {"corpus": "wikipedia", "eval_tokens": 512, "proxy_items": 4, "seq_len": 32},
+        "llm": {"corpus": "wikipedia", "eval_tokens": 512, "proxy_items": 0, "latency": False, "seq_len": 32},
         "blocks": {"score_samples": 1, "calib_samples": 8, "fraction": 0.1, "extra_corpora": ["pydoc"]},
         "structured": {"calib_samples": 2, "steps": 3, "average_last": 2, "seeds": [0], "conditions": ["fp32", "bf16"]},
         "tokens": {"epochs": 3, "budgets": [64], "layers": [None], "image_size": 32},
