@@ -4,7 +4,7 @@ Run: ``chipcrew bench compress --suite blocks|structured|tokens|all [--quick] [-
 
 - ``blocks``: SmolLM2-135M with ``fraction`` (25 %) of its 30 blocks removed by ShortGPT (one-shot Block
   Influence), SLEB (iterative, calibration loss), plain removal by iterative Macro Influence, and FuseGPT (MI +
-  fusion + local KL distillation on fresh Wikipedia windows per fusion), next to the original: perplexity on the
+  fusion + local distillation towards the original model on fresh Wikipedia windows per fusion), next to the original: perplexity on the
   held-out Wikipedia articles and on the held-out pydoc topics (continuity with earlier runs), proxy accuracies,
   parameters, CPU latency, run time; the FuseGPT model is saved, reloaded with ``from_pretrained`` and generates;
 - ``structured``: MoreauPruner's robustness study (``tools.compress.robustness_study``): 20 % of the block
@@ -48,7 +48,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # the tools' defaults, except the evaluation budget shared by every model of a suite
     "full": {
         "llm": {"corpus": "wikipedia", "eval_tokens": 4096, "proxy_items": 16},
-        "blocks": {"extra_corpora": ["pydoc"]},
+        # 128 fresh windows x 128 tokens = 16,384 tokens, 32 steps per fusion: what fits the suite in 45 min
+        "blocks": {"extra_corpora": ["pydoc"], "calib_samples": 128},
         "structured": {"eval_tokens": 1024, "seq_len": 64},  # 24 masks, 132 gradients: sized for a shared 2-core CPU
         "tokens": {},
         "visionzip": {},
