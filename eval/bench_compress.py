@@ -47,7 +47,7 @@ SUITES: tuple[str, ...] = tuple(s for s in get_args(Suite) if s != "all")
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # the tools' defaults, except the evaluation budget shared by every model of a suite
     "full": {
-        "llm": {"corpus": "wikipedia", "eval_tokens": 4096, "proxy_items": 16},
+        "llm": {"corpus": "wikipedia", "eval_tokens": 4096, "proxy_items": 8},
         # 128 fresh windows x 128 tokens = 16,384 tokens, 32 steps per fusion: what fits the suite in 45 min
         "blocks": {"extra_corpora": ["pydoc"], "calib_samples": 128},
         "structured": {"eval_tokens": 1024, "seq_len": 64},  # 24 masks, 132 gradients: sized for a shared 2-core CPU
@@ -117,10 +117,10 @@ def _split(opts: dict[str, Any], model_fields: set[str]) -> dict[str, Any]:
 
 def _blocks(out: Path, opts: dict[str, Any], progress: Callable[[str, float], None]) -> dict[str, Any]:
     eval_args = EvaluateModelArgs(**_split(opts, set(EvaluateModelArgs.model_fields)), out_dir=str(out / "base"))
-    base = run_evaluate_model(eval_args)
+    n = len(BLOCK_METHODS) + 1
+    base = run_evaluate_model(eval_args, lambda m, f: progress(f"original: {m}", f / n))
     rows = [{"method": "original", "removed": [], "seconds": base.seconds, **base.quality.model_dump()}]
     fields = set(PruneBlocksArgs.model_fields)
-    n = len(BLOCK_METHODS) + 1
     for j, method in enumerate(BLOCK_METHODS):
         args = PruneBlocksArgs(
             **{
