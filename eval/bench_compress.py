@@ -4,7 +4,7 @@ Run: ``chipcrew bench compress --suite blocks|structured|tokens|all [--quick] [-
 
 - ``blocks``: SmolLM2-135M with ``fraction`` (25 %) of its 30 blocks removed by ShortGPT (one-shot Block
   Influence), SLEB (iterative, calibration loss), plain removal by iterative Macro Influence, and FuseGPT (MI +
-  fusion + local KL distillation on fresh Wikipedia windows per fusion), next to the original: perplexity on the
+  fusion + local distillation towards the original model on fresh Wikipedia windows per fusion), next to the original: perplexity on the
   held-out Wikipedia articles and on the held-out pydoc topics (continuity with earlier runs), proxy accuracies,
   parameters, CPU latency, run time; the FuseGPT model is saved, reloaded with ``from_pretrained`` and generates;
 - ``structured``: MoreauPruner's robustness study (``tools.compress.robustness_study``): 20 % of the block
@@ -47,15 +47,17 @@ SUITES: tuple[str, ...] = tuple(s for s in get_args(Suite) if s != "all")
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # the tools' defaults, except the evaluation budget shared by every model of a suite
     "full": {
-        "llm": {"corpus": "wikipedia", "eval_tokens": 4096, "proxy_items": 16},
-        "blocks": {"extra_corpora": ["pydoc"]},
+        "llm": {"corpus": "wikipedia", "eval_tokens": 4096, "proxy_items": 8},
+        # 128 fresh windows x 128 tokens = 16,384 tokens, 32 steps per fusion: what fits the suite in 45 min
+        "blocks": {"extra_corpora": ["pydoc"], "calib_samples": 128},
         "structured": {"eval_tokens": 1024, "seq_len": 64},  # 24 masks, 132 gradients: sized for a shared 2-core CPU
         "tokens": {},
         "visionzip": {},
     },
-    # same code path, small enough for a loaded 2-core CPU: short calibration windows, few steps
+    # same code path, small enough for a loaded 2-core CPU: short calibration windows, few steps, no proxy tasks
+    # and no latency (they were half of its 7 minutes)
     "quick": {
-        "llm": {"corpus": "wikipedia", "eval_tokens": 512, "proxy_items": 4, "seq_len": 32},
+        "llm": {"corpus": "wikipedia", "eval_tokens": 512, "proxy_items": 0, "latency": False, "seq_len": 32},
         "blocks": {"score_samples": 1, "calib_samples": 8, "fraction": 0.1, "extra_corpora": ["pydoc"]},
         "structured": {"calib_samples": 2, "steps": 3, "average_last": 2, "seeds": [0], "conditions": ["fp32", "bf16"]},
         "tokens": {"epochs": 3, "budgets": [64], "layers": [None], "image_size": 32},
@@ -115,10 +117,10 @@ def _split(opts: dict[str, Any], model_fields: set[str]) -> dict[str, Any]:
 
 def _blocks(out: Path, opts: dict[str, Any], progress: Callable[[str, float], None]) -> dict[str, Any]:
     eval_args = EvaluateModelArgs(**_split(opts, set(EvaluateModelArgs.model_fields)), out_dir=str(out / "base"))
-    base = run_evaluate_model(eval_args)
+    n = len(BLOCK_METHODS) + 1
+    base = run_evaluate_model(eval_args, lambda m, f: progress(f"original: {m}", f / n))
     rows = [{"method": "original", "removed": [], "seconds": base.seconds, **base.quality.model_dump()}]
     fields = set(PruneBlocksArgs.model_fields)
-    n = len(BLOCK_METHODS) + 1
     for j, method in enumerate(BLOCK_METHODS):
         args = PruneBlocksArgs(
             **{

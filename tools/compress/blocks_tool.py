@@ -100,7 +100,9 @@ class PruneBlocksArgs(EvalArgs):
     batch_size: int = Field(4, ge=1, le=256, description="FuseGPT: windows per distillation step.")
     lr: float = Field(1e-2, gt=0.0, le=1.0, description="FuseGPT: learning rate of the fusion coefficients.")
     base_lr: float = Field(1e-4, ge=0.0, le=1.0, description="FuseGPT: learning rate of LoRA and norm weights.")
-    loss: DistillLoss = Field("kl", description="FuseGPT: 'kl' (KL of the LM-head read-outs) or 'mse' (hidden states).")
+    loss: DistillLoss = Field(
+        "mse", description="FuseGPT: 'mse' (window output vs the original's hidden state) or 'kl' (LM-head read-outs)."
+    )
     compare_base: bool = Field(True, description="Also measure the model before pruning.")
     save: bool = Field(True, description="Save the pruned model and check it reloads and generates.")
 

