@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from tools.common import ProgressFn, report
+from tools.litho.layout import mask_to_rects
 from tools.litho.metrics import pv_band
 from tools.litho.simulator import THRESHOLD
 from tools.opc.diffopc import EdgeOPCResult
@@ -156,19 +157,13 @@ def optimize_mbopc(
         report(progress, f"mbopc iteration {it + 1}/{config.iterations}: L2 {l2:.0f}", (it + 1) / config.iterations)
     final = merge_jogs(segs, best[1], lower, upper, config.jog_merge_nm)
     if corner_nm is not None and np.any(corner_nm):
-        from tools.litho.layout import mask_to_rects
-
         mask = np.clip(model.raster(final, corner_nm), 0.0, 1.0)  # the written mask, whatever the terms summed to
-        polygons = [np.asarray([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.int64)
-                    for x0, y0, x1, y1 in mask_to_rects(mask >= 0.5)]
+        polygons = _rect_polygons(mask)
     else:
         mask, polygons = model.raster(final), moved_polygons(segs, final + model.bias)
     if assist_spec is not None:
-        from tools.litho.layout import mask_to_rects
-
         mask = np.maximum(mask, assist.astype(mask.dtype))
-        polygons += [np.asarray([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.int64)
-                     for x0, y0, x1, y1 in mask_to_rects(assist)]
+        polygons += _rect_polygons(assist)
     return EdgeOPCResult(
         segments=segs,
         offsets=final,
@@ -177,3 +172,8 @@ def optimize_mbopc(
         history=history,
         best_iteration=best[2],
     )
+
+
+def _rect_polygons(raster: np.ndarray) -> list[np.ndarray]:
+    """The raster's mask-writer rectangles (``mask_to_rects``, pixels >= 0.5 on) as 4-vertex polygons."""
+    return [np.asarray([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.int64) for x0, y0, x1, y1 in mask_to_rects(raster)]
