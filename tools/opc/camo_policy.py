@@ -172,9 +172,7 @@ class CamoPolicy(nn.Module):
             logits = self._masked(self._logits_teacher(obs, h, actions) + prior, obs)
         logp_all = torch.log_softmax(logits, -1)
         logp = logp_all.gather(-1, actions[..., None]).squeeze(-1) * obs["node_mask"].float()
-        full = torch.full((actions.shape[0], padded), self.config.move_range_nm, dtype=torch.long, device=actions.device)
-        full[:, : actions.shape[1]] = actions  # padding: "no move", the only legal action there
-        return full, _padded(logp, padded), self.value_of(obs, h)
+        return self._full_width(actions, padded), _padded(logp, padded), self.value_of(obs, h)
 
     @torch.no_grad()
     def round_moves(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -188,6 +186,10 @@ class CamoPolicy(nn.Module):
             actions = self._decode(obs, h, prior, True, None)
         else:
             actions = self._choose(self._masked(self.head(h) + prior, obs), True, None)
+        return self._full_width(actions, padded)
+
+    def _full_width(self, actions: torch.Tensor, padded: int) -> torch.Tensor:
+        """(B, m) actions of the trimmed observation -> (B, padded), padding "no move", the only legal action there."""
         full = torch.full((actions.shape[0], padded), self.config.move_range_nm, dtype=torch.long, device=actions.device)
         full[:, : actions.shape[1]] = actions
         return full
