@@ -202,6 +202,12 @@ SPACE: tuple[Dim, ...] = _space()
 """The search space: every recipe field with its documented range, in a fixed order (24 coordinates)."""
 
 
+_OFF_BELOW: dict[tuple[str, ...], int] = {
+    ("sraf_width_nm",): SRAF_MIN_WIDTH_NM, ("serif_nm",): SERIF_MIN_NM, ("mousebite_nm",): SERIF_MIN_NM,
+}
+"""Coordinates whose value is 0 (off) or at least a mask-rule minimum: below the minimum they decode to 0."""
+
+
 def encode(recipe: Recipe) -> np.ndarray:
     """(len(SPACE),) float64 coordinates in [0, 1]."""
     out = np.empty(len(SPACE))
@@ -219,9 +225,7 @@ def decode(u: np.ndarray) -> Recipe:
     for value, d in zip(u, SPACE):
         x = d.low + value * (d.high - d.low)
         x = int(round(x)) if d.integer else round(float(x), 2)
-        if d.path == ("sraf_width_nm",) and x < SRAF_MIN_WIDTH_NM:
-            x = 0
-        if d.path in (("serif_nm",), ("mousebite_nm",)) and x < SERIF_MIN_NM:
+        if d.path in _OFF_BELOW and x < _OFF_BELOW[d.path]:
             x = 0
         if d.path[0] == "classes":
             classes.setdefault(d.path[1], {})[d.path[2]] = x
