@@ -219,16 +219,16 @@ def _globals(samples: list[tuple[str, np.ndarray, Recipe, bool]]) -> Recipe:
     med = {k: float(np.median([getattr(r, k) for r in improved]))
            for k in ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every", "pw_weight")}
     sraf = [r for r in improved if r.sraf_width_nm > 0]
-    bars = {}
+    switched = {}  # the on/off features most improved clips used, at their median settings
     if 2 * len(sraf) > len(improved):
-        bars = {k: int(round(float(np.median([getattr(r, k) for r in sraf])))) for k in ("sraf_width_nm", "sraf_distance_nm")}
+        switched = {k: int(round(float(np.median([getattr(r, k) for r in sraf])))) for k in ("sraf_width_nm", "sraf_distance_nm")}
     for key in ("serif_nm", "mousebite_nm"):
         used = [getattr(r, key) for r in improved if getattr(r, key) > 0]
         if 2 * len(used) > len(improved):
-            bars[key] = int(round(float(np.median(used))))
+            switched[key] = int(round(float(np.median(used))))
     return Recipe(segment_length_nm=int(round(med["segment_length_nm"])), iterations=int(round(med["iterations"])),
                   gain=round(med["gain"], 2), max_step_nm=round(med["max_step_nm"], 2),
-                  decay_every=int(round(med["decay_every"])), pw_weight=round(med["pw_weight"], 2), **bars)
+                  decay_every=int(round(med["decay_every"])), pw_weight=round(med["pw_weight"], 2), **switched)
 
 
 def _prune(nodes: list[TreeNode]) -> list[TreeNode]:
