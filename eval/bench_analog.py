@@ -223,6 +223,11 @@ def _objective(name: str, cfg: dict[str, Any]) -> tuple[Objective, int]:
     return cfg["objective"] or metric, cfg["placement_seeds"] or seeds
 
 
+def _set_seeds(name: str, cfg: dict[str, Any]) -> int:
+    """Placement seeds of the circuit's layout set: ``study_placement_seeds``, by default the live loop's smoothing."""
+    return cfg["study_placement_seeds"] or _objective(name, cfg)[1]
+
+
 def _problem(name: str, cfg: dict[str, Any], folder: Path, store: EvalStore | None) -> Problem:
     bases = cfg["bases"] if cfg["bases"] is not None else POST_LAYOUT_BASES.get(name, {})
     objective, seeds = _objective(name, cfg)
@@ -319,7 +324,7 @@ def _live(cfg: dict[str, Any], out_dir: Path, progress: Progress) -> tuple[list[
         probes = [_probe_job(kind, cfg, str(out_dir)) for kind in probed]
     else:
         n = cfg["study_layouts"]
-        sets = [(name, a, min(a + _SET_ROWS_PER_JOB, n), cfg["study_placement_seeds"] or _objective(name, cfg)[1])
+        sets = [(name, a, min(a + _SET_ROWS_PER_JOB, n), _set_seeds(name, cfg))
                 for name in cfg["study_circuits"] for a in range(0, n, _SET_ROWS_PER_JOB)]
         with ProcessPoolExecutor(cfg["workers"], mp_context=get_context("spawn")) as pool:
             asked = [pool.submit(_probe_job, kind, cfg, str(out_dir)) for kind in probed]
@@ -471,8 +476,7 @@ def _studies(cfg: dict[str, Any], out_dir: Path, store: EvalStore, progress: Pro
         problem = _problem(name, {**cfg, "placement_seeds": 1}, out_dir / f"set_{name}", store)
         at = 0.7 + 0.25 * k / len(cfg["study_circuits"])
         tick = (lambda a: lambda m, f: progress(m, a + 0.125 * f / len(cfg["study_circuits"])) if progress else None)
-        seeds = cfg["study_placement_seeds"] or _objective(name, cfg)[1]  # default: the live loop's smoothing
-        data = layout_set(problem, cfg["study_layouts"], seeds, user_cache_dir() / "analog",
+        data = layout_set(problem, cfg["study_layouts"], _set_seeds(name, cfg), user_cache_dir() / "analog",
                           progress=tick(at))
         # LLM as surrogate: the scripted stand-in and a configured endpoint; SmolLM2 would need hours for the table
         llms = {k: (_llm(k, problem.space), llana_prompts(), {"n_samples": 3}) for k in cfg["llms"] if k in ("scripted", "openai")}
