@@ -83,3 +83,17 @@ def test_camo_targets_are_checked_against_the_measured_rows() -> None:
     md = camo_markdown({"suite": "via", "table": table, "targets": camo_targets("via", table),
                         "seed_spread": {"runs": 3, "mean_cost": 1300.0, "cv": 0.05}})
     assert "| camo | 2 |" in md and "**no**" in md and "CV 0.05" in md
+
+
+def test_ablations_are_also_compared_over_the_same_number_of_seeds() -> None:
+    """A seed-0 ablation that ties CAMO's seed 0 is still beaten when CAMO's 3-seed mean is lower than its 3-seed mean;
+    a seed variant of an ablation is never compared alone with CAMO's seed 0."""
+    from eval.bench_opc import camo_targets
+
+    row = {"l2": 100.0, "pvb": 200.0, "epe_contest": 1.0, "shots": 5.0, "mrc_violations": 0.0, "seconds": 0.5}
+    costs = {"camo": 1300.0, "seed1": 1100.0, "seed2": 1200.0, "random": 5000.0,
+             "nognn": 1290.0, "nognn_seed1": 1400.0, "nognn_seed2": 1250.0, "nomod": 1500.0}
+    checks = {c["target"]: c for c in camo_targets("via", {n: row | {"cost": c} for n, c in costs.items()})}
+    assert not checks["cost < nognn"]["met"] and checks["cost < nomod"]["met"]
+    assert checks["3-seed mean cost < nognn's"]["met"] and checks["3-seed mean cost < nognn's"]["limit"] == round(3940 / 3, 2)
+    assert not any("nognn_seed" in t for t in checks) and not any("nomod's" in t for t in checks)

@@ -249,6 +249,15 @@ class CamoOPCEnv(gym.Env):
         every = self.config.step_decay_every
         return max(1, self.k >> (self._round // every)) if every else self.k
 
+    def score(self, offsets: np.ndarray) -> dict[str, float]:
+        """J and its parts (as ``info``) of any in-bounds ``offsets`` of the current clip, leaving the episode as it
+        is (offsets, cost, observation). In nm^2."""
+        clip = self._require_clip()
+        offsets = np.asarray(offsets, dtype=np.int64)
+        if offsets.shape != self._offsets.shape or np.any(offsets < clip.lower) or np.any(offsets > clip.upper):
+            raise InputError("offsets", offsets.shape, f"({len(clip.segs)},) integer moves inside the segments' bounds")
+        return self._evaluate(offsets, store=False)[1]
+
     @property
     def clip_data(self) -> _ClipData:
         """The current clip's segments, mask model, target and bounds."""
@@ -303,19 +312,22 @@ class CamoOPCEnv(gym.Env):
         self._cache[index] = data
         return data
 
-    def _evaluate(self) -> tuple[float, dict[str, float]]:
-        """Simulate the current mask at the three corners; return J and its parts (exact contest metrics)."""
+    def _evaluate(self, offsets: np.ndarray | None = None, store: bool = True) -> tuple[float, dict[str, float]]:
+        """Simulate a mask (default: the current one) at the three corners; return J and its parts (exact contest
+        metrics). ``store`` keeps its images for the next observation."""
         clip = self._require_clip()
         r0, r1, c0, c1 = clip.window
+        moves = self._offsets if offsets is None else offsets
         with torch.no_grad():
-            spec = clip.model.spectrum(torch.as_tensor(self._offsets, dtype=torch.float64), half=self.sim.half)
+            spec = clip.model.spectrum(torch.as_tensor(moves, dtype=torch.float64), half=self.sim.half)
             images = self.sim.corner_intensities(spec.to(self.sim.cdtype), window=clip.window)
             parts = {c: images[c].numpy() for c in _CORNERS}
-        if self._canvas_clip is not clip:  # full canvas for the feature probes; nothing prints outside the window
-            self._images = {c: np.zeros((self.sim.size, self.sim.size), np.float32) for c in _CORNERS}
-            self._canvas_clip = clip
-        for c, part in parts.items():
-            self._images[c][r0:r1, c0:c1] = part
+        if store:
+            if self._canvas_clip is not clip:  # full canvas for the feature probes; nothing prints outside the window
+                self._images = {c: np.zeros((self.sim.size, self.sim.size), np.float32) for c in _CORNERS}
+                self._canvas_clip = clip
+            for c, part in parts.items():
+                self._images[c][r0:r1, c0:c1] = part
         printed = {c: part >= THRESHOLD for c, part in parts.items()}
         l2 = float(np.count_nonzero(printed["nominal"] != clip.target[r0:r1, c0:c1]))
         pvb = float(np.count_nonzero(printed["max"] != printed["min"]))

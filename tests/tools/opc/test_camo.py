@@ -93,6 +93,23 @@ def test_env_cost_is_the_contest_metrics_of_the_legal_mask(env, sim, metal: bool
     assert metrics.mrc_violations == 0
 
 
+def test_score_of_other_offsets_matches_stepping_there_and_leaves_the_episode_alone(env) -> None:
+    obs, _ = env.reset(seed=0)
+    action = np.array([np.flatnonzero(row)[-1] for row in obs["action_mask"]])  # largest legal move out
+    target_offsets = np.clip(action[: len(env.offsets)] - env.k, env.clip_data.lower, env.clip_data.upper)
+    before = (env.offsets, env.cost, env._observation())
+    scored = env.score(target_offsets)
+    assert np.array_equal(env.offsets, before[0]) and env.cost == before[1]
+    for key, value in env._observation().items():
+        assert np.array_equal(value, before[2][key])
+    _, _, _, _, info = env.step(action)
+    assert np.array_equal(env.offsets, target_offsets)
+    assert scored == {k: info[k] for k in ("l2", "pvb", "epe", "cost")}
+    with pytest.raises(InputError) as err:
+        env.score(env.clip_data.upper + 1)
+    assert err.value.field == "offsets"
+
+
 @pytest.mark.parametrize(
     ("field", "kwargs"),
     [
@@ -222,23 +239,57 @@ def test_training_runs_writes_curve_and_resumes(tmp_path: Path, opc_data: None) 
 
 
 @pytest.mark.parametrize("select", ["epe", "cost"])
-def test_the_kept_round_is_the_best_by_the_select_rule(via_clip: str, sim, select: str) -> None:
+@pytest.mark.parametrize("interpolate", [(), (0.25, 0.5, 0.75)])
+def test_the_kept_mask_is_the_best_by_the_select_rule(via_clip: str, sim, select: str, interpolate: tuple) -> None:
     from tools.opc.camo import optimize_camo
 
-    result, _ = optimize_camo(via_clip, sim, rounds=6, select=select)
-    rounds = result.history
+    result, _ = optimize_camo(via_clip, sim, rounds=6, select=select, interpolate=interpolate)
+    scored = result.history
+    rounds = [h for h in scored if float(h["iteration"]).is_integer()]
+    assert [h["iteration"] for h in rounds] == list(range(7)) and scored[:7] == rounds
     key = (lambda h: (h["epe"], h["cost"])) if select == "epe" else (lambda h: h["cost"])
-    best = min(rounds, key=key)
-    assert key(rounds[result.best_iteration]) == key(best)
-    assert all(key(h) > key(best) for h in rounds[: result.best_iteration])  # the first best round is kept
+    best_round = min(rounds, key=key)["iteration"]
+    between = scored[7:]
+    assert len(between) == len(interpolate) * sum(0 <= r < 6 for r in (best_round - 1, best_round))
+    assert all(best_round - 1 < h["iteration"] < best_round + 1 for h in between)  # next to the best round
+    best = min(scored, key=key)
+    assert key(scored[result.best_iteration]) == key(best)
+    assert all(key(h) > key(best) for h in scored[: result.best_iteration])  # the first best mask is kept
 
 
-def test_unknown_select_rule_is_refused(via_clip: str, sim) -> None:
+def test_interpolated_candidates_are_scored_masks_between_two_rounds(via_clip: str, sim) -> None:
+    """Each candidate's metrics are the environment's for the rounded offsets that far between the two rounds'
+    (the rounds replayed here with the same greedy policy)."""
+    from tools.opc.camo import DEFAULT_STEP_DECAY, load_checkpoint, obs_to_torch, optimize_camo, packaged_checkpoint
+    from tools.opc.camo_env import CamoConfig, CamoOPCEnv
+
+    result, _ = optimize_camo(via_clip, sim, rounds=4, interpolate=(0.25, 0.5), select="cost")
+    policy, record = load_checkpoint(packaged_checkpoint("via"), "via")
+    env = CamoOPCEnv(CamoConfig(clips=(via_clip,), layer="via", move_range_nm=int(record["env"]["move_range_nm"]),
+                                horizon=4, step_decay_every=DEFAULT_STEP_DECAY, max_segments=len(result.segments)), sim=sim)
+    obs, _ = env.reset(seed=0, options={"clip": 0})
+    masks = [env.offsets]
+    for _ in range(4):
+        obs, *_ = env.step(policy.round_moves(obs_to_torch(obs))[0].numpy())
+        masks.append(env.offsets)
+    between = [h for h in result.history if not float(h["iteration"]).is_integer()]
+    assert between
+    for h in between:
+        r, f = int(h["iteration"]), h["iteration"] % 1
+        offsets = np.rint(masks[r] + f * (masks[r + 1] - masks[r])).astype(np.int64)
+        assert env.score(offsets) == {k: h[k] for k in ("l2", "pvb", "epe", "cost")}
+
+
+def test_unknown_select_rule_and_bad_fractions_are_refused(via_clip: str, sim) -> None:
     from tools.opc.camo import optimize_camo
 
     with pytest.raises(InputError) as err:
         optimize_camo(via_clip, sim, select="l2")
     assert err.value.field == "select"
+    for bad in ((0.0,), (1.0,), (0.5, 1.5)):
+        with pytest.raises(InputError) as err:
+            optimize_camo(via_clip, sim, interpolate=bad)
+        assert err.value.field == "interpolate"
 
 
 def test_step_decay_halves_the_largest_move_and_the_action_mask_follows(via_clip: str, sim) -> None:
