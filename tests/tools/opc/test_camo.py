@@ -260,7 +260,13 @@ def test_the_kept_mask_is_the_best_by_the_select_rule(via_clip: str, sim, select
 def test_interpolated_candidates_are_scored_masks_between_two_rounds(via_clip: str, sim) -> None:
     """Each candidate's metrics are the environment's for the rounded offsets that far between the two rounds'
     (the rounds replayed here with the same greedy policy)."""
-    from tools.opc.camo import DEFAULT_STEP_DECAY, load_checkpoint, obs_to_torch, optimize_camo, packaged_checkpoint
+    from tools.opc.camo import (
+        DEFAULT_STEP_DECAY,
+        load_checkpoint,
+        obs_to_torch,
+        optimize_camo,
+        packaged_checkpoint,
+    )
     from tools.opc.camo_env import CamoConfig, CamoOPCEnv
 
     result, _ = optimize_camo(via_clip, sim, rounds=4, interpolate=(0.25, 0.5), select="cost")
