@@ -31,7 +31,7 @@ from tools.common import ProgressFn, report
 from tools.opc.recipe import ClipProblem, Recipe, RunMetrics
 from tools.opc.recipe_tree import LeafRule, RecipeTree, SwitchRule
 
-__all__ = ("FOLDS", "RULES", "TrainingClip", "CVRow", "CVResult", "family", "training_clips", "cross_validate", "choose")
+__all__ = ("FOLDS", "RULES", "CVResult", "CVRow", "TrainingClip", "choose", "cross_validate", "family", "fit", "training_clips")
 
 Folds = Literal["family", "loo"]
 FOLDS: tuple[Folds, ...] = ("family", "loo")

@@ -42,11 +42,13 @@ from pydantic import BaseModel, Field
 from tools.common import InputError
 from tools.opc.recipe import RECIPE_CLASSES, ClipProblem, Recipe, RunMetrics, recipe_class, solve
 
-SwitchRule = Literal["majority", "consistent"]
-LeafRule = Literal["mean", "shrunk"]
+__all__ = ("TREE_FEATURES", "MAX_DEPTH", "SWITCHED", "SwitchRule", "LeafRule", "TreeNode", "TreeRule", "RecipeTree",
+           "fit_tree", "feature_gains", "load_tree", "solve_tree")
 
-__all__ = ("TREE_FEATURES", "MAX_DEPTH", "SWITCHED", "TreeNode", "TreeRule", "RecipeTree", "fit_tree", "feature_gains",
-           "load_tree", "solve_tree")
+SwitchRule = Literal["majority", "consistent"]
+"""When an on/off feature is on: most improved clips used it, or it lowered J on every clip (module docstring)."""
+LeafRule = Literal["mean", "shrunk"]
+"""A leaf's values: its segments' mean, or that shrunk toward the default by James-Stein (module docstring)."""
 
 TREE_FEATURES: tuple[str, ...] = (*(f"class_{c}" for c in RECIPE_CLASSES), "width_nm", "space_nm", "corner_nm", "length_nm")
 """Tree inputs per segment: one-hot recipe class, then distances in nm (capped as ``tools.opc.topology``)."""
