@@ -4,7 +4,10 @@
    and random search, each with the same budget of solver runs per clip (the default recipe is run 1 of both);
    optionally PPO (``ppo=True``). Reported: J cut against the default (best run no worse than the default in
    L2, EPE and PV band), and the best J cut with no such condition.
-2. The recipe tree fitted on the bandit's recipes (``run_opc_recipe`` stage ``fit``) is applied to held-out
+2. (full only) The cross-validation on the training clips that chose the tree's fitting rules
+   (``tools.opc.recipe_cv``: fit on one family, apply to the other; leave one clip out), rerun and reported,
+   with whether its choice is still ``fit_tree``'s default. No held-out clip takes part.
+3. The recipe tree fitted on the bandit's recipes (``run_opc_recipe`` stage ``fit``) is applied to held-out
    clips (ICCAD13 and the last 45 StdContact): J change against the default on every one, and the share of the
    searched gain it keeps on the held-out clips that also get a reference search (searched for measurement
    only; the tree never sees them). Reported twice: the tree's recipe as is, and guarded (the tool's
@@ -14,7 +17,7 @@
    recipe is deployed, its result checked against the default run on the same clip (both are run anyway) and
    the lower J kept, so it is never worse than the default by construction; the issue-17 tree targets are
    reported for all three, and the README says which one meets them.
-3. The summary: valid JSON, faithfulness mismatches (0 required with the template or embedded backend).
+4. The summary: valid JSON, faithfulness mismatches (0 required with the template or embedded backend).
 
 Every solver run is logged (``<out>/runs/<clip>.jsonl``), so an interrupted benchmark resumes where it stopped.
 Published numbers: Chen et al. (AAAI 2025) publish no code and no numbers on these clips or this cost, so the
@@ -46,12 +49,14 @@ SummaryBackend = Literal["none", "embedded"]
 """Who phrases the benchmark's summary: the template, or the embedded model (checked against the tree like any)."""
 SIZES: dict[str, dict[str, int]] = {
     # train metal, train contact, test iccad13, test contact, reference searches among the iccad13 / contact tests
-    "quick": {"metal": 2, "contact": 1, "iccad13": 1, "test_contact": 2, "ref_iccad13": 1, "ref_contact": 1},
-    "full": {"metal": 10, "contact": 5, "iccad13": 10, "test_contact": 45, "ref_iccad13": 3, "ref_contact": 4},
+    "quick": {"metal": 2, "contact": 1, "iccad13": 1, "test_contact": 2, "ref_iccad13": 1, "ref_contact": 1, "tree_cv": 0},
+    "full": {"metal": 10, "contact": 5, "iccad13": 10, "test_contact": 45, "ref_iccad13": 3, "ref_contact": 4, "tree_cv": 1},
 }
 """Clip counts per size. Budget (2-core CPU, ~1.5 s per solver run with SRAF/process-window recipes): quick =
 3 x 24 x 2 + 2 x 24 + 3 x 2 = 198 runs (~5 min quiet), full = 15 x 32 x 2 + 7 x 32 + 55 x 2 = 1,294 runs
-(~33 min quiet)."""
+(~33 min quiet), plus at most 2 x 4 x 15 = 120 tree runs of the cross-validation that chose the tree's fitting
+rules (``tools.opc.recipe_cv``; identical tree recipes are solved once). ``tree_cv`` 0: --quick's three training
+clips make folds of one or two clips, which choose nothing, so it skips the cross-validation."""
 
 
 def _spread(names: list[str], n: int) -> list[str]:
@@ -121,7 +126,7 @@ def _run(
     clips = _clips(SIZES[size_name])
     sim = LithoSim(device=resolve_device(device))
     methods = ["bandit", "random"] + (["ppo"] if ppo else [])
-    stages = len(methods) + 2
+    stages = len(methods) + 3
     searched: dict[str, list[Any]] = {}
     for k, method in enumerate(methods):
         sub = _part(progress, k / stages, (k + 1) / stages)
@@ -129,18 +134,36 @@ def _run(
     report(progress, "reference searches on held-out clips (measurement only)", len(methods) / stages)
     reference = search_clips(clips["reference"], "bandit", budget, out_dir, sim, 0,
                              _part(progress, len(methods) / stages, (len(methods) + 1) / stages))
-    report(progress, "fitting the recipe tree, applying it to held-out clips, summarising", (len(methods) + 1) / stages)
+    cv = _tree_cv(out_dir, sim, _part(progress, (len(methods) + 1) / stages, (len(methods) + 2) / stages)) \
+        if SIZES[size_name]["tree_cv"] else None
+    report(progress, "fitting the recipe tree, applying it to held-out clips, summarising", (len(methods) + 2) / stages)
     tool = run_opc_recipe(
         OPCRecipeArgs(clips=clips["train"], budget=budget, stage="fit", apply_to=clips["test"], out_dir=str(out_dir),
                       device=device),
-        _part(progress, (len(methods) + 1) / stages, 0.99), llm=llm,
+        _part(progress, (len(methods) + 2) / stages, 0.99), llm=llm,
     )
     result = _assemble(size_name, budget, clips, searched, reference, tool)
+    result["tree_cv"] = cv
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["versions"] = package_versions("torch", "numpy", "scikit-learn", "gymnasium", "stable-baselines3")
     (out_dir / "bench_recipe.json").write_text(json.dumps(result, indent=1))
     report(progress, "done", 1.0)
     return result
+
+
+def _tree_cv(out_dir: Path, sim: Any, progress: Callable[[str, float], None] | None) -> dict[str, Any]:
+    """The training-clip cross-validation of the tree's fitting rules, its choice and ``fit_tree``'s defaults."""
+    import inspect
+
+    from tools.opc.recipe_cv import choose, cross_validate, training_clips
+    from tools.opc.recipe_tree import fit_tree
+
+    results = cross_validate(training_clips(out_dir, "bandit", sim), progress=progress)
+    params = inspect.signature(fit_tree).parameters
+    default = [params["switch"].default, params["leaves"].default]
+    choice = list(choose(results))
+    return {"results": [r.model_dump() for r in results], "choice": choice, "fit_default": default,
+            "choice_is_default": choice == default}
 
 
 def _part(progress: Callable[[str, float], None] | None, lo: float, hi: float) -> Callable[[str, float], None] | None:
@@ -240,6 +263,16 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {h['clip']} | {h['default']['cost']:,.0f} | {h['tree']['cost']:,.0f} | {h['j_change_pct']:+.2f} "
                      f"| {h['guarded_j_change_pct']:+.2f} | {h['verified_j_change_pct']:+.2f} | {ref} |")
     lines.append("")
+    cv = result.get("tree_cv")
+    if cv:
+        lines += ["## Tree fitting rules: cross-validation on the training clips", "",
+                  "| switch | leaves | folds | worst clip J change % | clips worse by > 1 % | mean % | share kept |",
+                  "|---|---|---|---:|---:|---:|---:|"]
+        lines += [f"| {r['switch']} | {r['leaves']} | {r['folds']} | {r['worst_j_change_pct']:+.2f} ({r['worst_clip']}) "
+                  f"| {r['clips_worse_by_1pct']} | {r['mean_j_change_pct']:+.2f} | {r['gain_kept_share']} |"
+                  for r in cv["results"]]
+        lines += ["", f"Chosen: switch {cv['choice'][0]}, leaves {cv['choice'][1]} (fit_tree's default: "
+                  f"{'yes' if cv['choice_is_default'] else 'NO'}).", ""]
     for name in ("tree", "guarded", "verified"):
         t = agg[name]
         lines.append(f"{name.capitalize()}: mean J change {t['mean_j_change_pct']}%, worst {t['worst_j_change_pct']}%, "

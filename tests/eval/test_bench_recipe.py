@@ -36,3 +36,10 @@ def test_verify_keeps_the_lower_j_of_tree_and_default_and_counts_only_kept_gains
     assert result["targets"]["verified_tree_never_worse_by_1pct"] and not result["targets"]["tree_never_worse_by_1pct"]
     result["seconds"] = 1.0
     assert "Verified: mean J change" in to_markdown(result)
+    result["tree_cv"] = {"results": [{"switch": "consistent", "leaves": "mean", "folds": "family", "worst_j_change_pct": -4.65,
+                                      "worst_clip": "DFFR_X1__2_0", "clips_worse_by_1pct": 0, "mean_j_change_pct": -9.17,
+                                      "gain_kept_share": 0.762}],
+                         "choice": ["consistent", "mean"], "fit_default": ["consistent", "mean"], "choice_is_default": True}
+    report = to_markdown(result)
+    assert "| consistent | mean | family | -4.65 (DFFR_X1__2_0) | 0 | -9.17 | 0.762 |" in report
+    assert "Chosen: switch consistent, leaves mean (fit_tree's default: yes)" in report

@@ -169,20 +169,14 @@ def _search(args: OPCRecipeArgs, folder: Path, sim: object, progress: ProgressFn
 
 
 def _fit(args: OPCRecipeArgs, folder: Path) -> object:
-    from tools.opc.recipe import load_problem
-    from tools.opc.recipe_tree import fit_tree, tree_features
-
-    searched = searched_recipes(folder, args.method)
-    if not searched:
-        raise InputError("stage", args.stage, f"'search' or 'all' first: no {args.method} search runs in {folder}")
     from tools.litho.simulator import LithoSim
+    from tools.opc.recipe_cv import training_clips
+    from tools.opc.recipe_tree import fit_tree
 
-    sim = LithoSim(device="cpu")
-    samples = []
-    for clip, default, best, recipe in searched:
-        _, topo = load_problem(clip, sim).model(Recipe().segment_length_nm)
-        samples.append((clip, tree_features(topo), recipe, best.cost < default.cost))
-    return fit_tree(samples, args.depth)
+    clips = training_clips(folder, args.method, LithoSim(device="cpu"))
+    if not clips:
+        raise InputError("stage", args.stage, f"'search' or 'all' first: no {args.method} search runs in {folder}")
+    return fit_tree([c.sample for c in clips], args.depth, {c.name: c.gains for c in clips})
 
 
 def _apply(

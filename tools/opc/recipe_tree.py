@@ -5,9 +5,18 @@ clip (fragmented at 60 nm) becomes one sample: its topology (``tools.opc.topolog
 distance to the nearest corner, length, dense flag) -> the bias and EPE target its class got in that clip's
 best recipe. A regression tree of depth <= 4 (scikit-learn, squared error, every clip weighing the same)
 turns that into at most 16 rules; the global settings (fragment length, iterations, gain, step, decay, corner
-weight) are the medians over the clips whose search improved on the default, and assist bars are used when
-most of those clips used them (at the median distance and width of the ones that did), and so are corner serifs
-and mousebites (at the median size of the clips that used them).
+weight) are the medians over the clips whose search improved on the default.
+
+The on/off features (assist bars, corner serifs, mousebites: :data:`SWITCHED`) are where a transferred recipe
+can hurt most, so the tree turns one on only when it helped on *every* training clip with evidence
+(``switch="consistent"``): per clip, :func:`feature_gains` compares the best J of the logged runs with and
+without the feature, and the feature is on when that gain is positive on every clip where both kinds of run
+exist (at least half of the clips), at the median setting of the improved clips that used it. The earlier
+rule (``switch="majority"``: on when most improved clips' best recipes used it) turned the metal clips'
+serifs on for contacts too, where every search found serifs raise J. Leaves set the mean values of their
+segments (``leaves="mean"``) or, optionally, those values shrunk toward the default by positive-part
+James-Stein over the leaf's per-clip means (``leaves="shrunk"``). The defaults are the rules chosen by
+cross-validation on the training clips (``tools.opc.recipe_cv``).
 
 Guard against rules that do not generalise: a leaf reached by segments of fewer than ``MIN_SUPPORT`` training
 clips sets the default (bias 0, EPE target 0): one clip's recipe is a fit to that clip, not a rule.
@@ -25,7 +34,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -33,7 +42,13 @@ from pydantic import BaseModel, Field
 from tools.common import InputError
 from tools.opc.recipe import RECIPE_CLASSES, ClipProblem, Recipe, RunMetrics, recipe_class, solve
 
-__all__ = ("TREE_FEATURES", "MAX_DEPTH", "TreeNode", "TreeRule", "RecipeTree", "fit_tree", "load_tree", "solve_tree")
+__all__ = ("TREE_FEATURES", "MAX_DEPTH", "SWITCHED", "SwitchRule", "LeafRule", "TreeNode", "TreeRule", "RecipeTree",
+           "fit_tree", "feature_gains", "load_tree", "solve_tree")
+
+SwitchRule = Literal["majority", "consistent"]
+"""When an on/off feature is on: most improved clips used it, or it lowered J on every clip (module docstring)."""
+LeafRule = Literal["mean", "shrunk"]
+"""A leaf's values: its segments' mean, or that shrunk toward the default by James-Stein (module docstring)."""
 
 TREE_FEATURES: tuple[str, ...] = (*(f"class_{c}" for c in RECIPE_CLASSES), "width_nm", "space_nm", "corner_nm", "length_nm")
 """Tree inputs per segment: one-hot recipe class, then distances in nm (capped as ``tools.opc.topology``)."""
@@ -41,6 +56,8 @@ MAX_DEPTH = 4
 MIN_SUPPORT = 2
 """Fewest training clips whose segments reach a leaf for its values to be used (else the default's)."""
 OUTPUTS: tuple[str, ...] = ("bias_nm", "epe_target_nm")
+SWITCHED: tuple[str, ...] = ("sraf_width_nm", "serif_nm", "mousebite_nm")
+"""The globals that switch a mask feature on (> 0) or off (0): assist bars, serifs, mousebites."""
 
 
 class TreeNode(BaseModel):
@@ -163,12 +180,23 @@ def tree_features(topo: Any) -> np.ndarray:
     return np.concatenate([onehot, dist], axis=1)
 
 
-def fit_tree(samples: list[tuple[str, np.ndarray, Recipe, bool]], depth: int = MAX_DEPTH) -> RecipeTree:
+def fit_tree(
+    samples: list[tuple[str, np.ndarray, Recipe, bool]],
+    depth: int = MAX_DEPTH,
+    gains: dict[str, dict[str, float | None]] | None = None,
+    switch: SwitchRule = "consistent",
+    leaves: LeafRule = "mean",
+) -> RecipeTree:
     """Fit the tree on searched recipes.
 
     Args:
         samples: per searched clip ``(name, tree_features at 60 nm, best recipe, improved on the default)``.
         depth: tree depth, 1..4.
+        gains: per clip name, :func:`feature_gains` of its logged runs (used by ``switch="consistent"``).
+        switch: ``majority``: an on/off feature is on when most improved clips' best recipes use it;
+            ``consistent``: on only when it lowered the best J on every clip with evidence (module docstring).
+        leaves: ``mean``: a leaf sets its segments' mean values; ``shrunk``: shrunk toward the default by
+            how consistently its clips agree (positive-part James-Stein, module docstring).
 
     Raises:
         InputError: no searched clips (ask for a search first), or a depth outside 1..4.
@@ -188,8 +216,8 @@ def fit_tree(samples: list[tuple[str, np.ndarray, Recipe, bool]], depth: int = M
         w.append(np.full(len(feats), 1.0 / max(len(feats), 1)))
         owner.append(np.full(len(feats), k))
     reg = DecisionTreeRegressor(max_depth=depth, min_weight_fraction_leaf=0.02, random_state=0)
-    xs = np.concatenate(x)
-    reg.fit(xs, np.concatenate(y), sample_weight=np.concatenate(w))
+    xs, ys = np.concatenate(x), np.concatenate(y)
+    reg.fit(xs, ys, sample_weight=np.concatenate(w))
     t = reg.tree_
     paths = reg.decision_path(xs).tocsc()
     owners = np.concatenate(owner)
@@ -198,6 +226,8 @@ def fit_tree(samples: list[tuple[str, np.ndarray, Recipe, bool]], depth: int = M
     for i in range(t.node_count):
         leaf = t.children_left[i] == -1
         value = t.value[i][:, 0] if support[i] >= min(MIN_SUPPORT, len(samples)) else np.zeros(2)
+        if leaf and leaves == "shrunk":
+            value = _shrunk(value, ys, owners, paths[:, i].indices)
         nodes.append(TreeNode(
             id=i,
             feature=None if leaf else TREE_FEATURES[t.feature[i]],
@@ -210,22 +240,55 @@ def fit_tree(samples: list[tuple[str, np.ndarray, Recipe, bool]], depth: int = M
             clips=int(support[i]),
         ))
     nodes = _prune(nodes)
-    return RecipeTree(globals=_globals(samples), nodes=nodes, depth=_depth(nodes), trained_on=[s[0] for s in samples])
+    return RecipeTree(globals=_globals(samples, gains or {}, switch), nodes=nodes, depth=_depth(nodes), trained_on=[s[0] for s in samples])
 
 
-def _globals(samples: list[tuple[str, np.ndarray, Recipe, bool]]) -> Recipe:
+def _shrunk(value: np.ndarray, ys: np.ndarray, owners: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A leaf's values shrunk toward the default (0) by positive-part James-Stein over its clips' means."""
+    clips = np.unique(owners[rows])
+    if len(clips) < 2:
+        return np.zeros_like(value)
+    means = np.stack([ys[rows[owners[rows] == c]].mean(axis=0) for c in clips])
+    noise = means.var(axis=0, ddof=1) / len(clips)  # squared standard error of the leaf's mean over clips
+    keep = np.clip(1.0 - noise / np.maximum(value**2, 1e-12), 0.0, 1.0)
+    return value * keep
+
+
+def feature_gains(runs: list[tuple[Recipe, RunMetrics]], default: RunMetrics) -> dict[str, float | None]:
+    """Per on/off feature (:data:`SWITCHED`): how much it lowered the best J of a clip's runs, in % of the
+    default J: (best J of the runs without it - best J of the runs with it) / J_default; None when either
+    set is empty. J of every run counts, as the tree is judged on J alone."""
+    out: dict[str, float | None] = {}
+    for key in SWITCHED:
+        on = [m.cost for r, m in runs if getattr(r, key) > 0]
+        off = [m.cost for r, m in runs if getattr(r, key) == 0]
+        out[key] = round(100.0 * (min(off) - min(on)) / max(default.cost, 1.0), 3) if on and off else None
+    return out
+
+
+def _switched_on(key: str, samples: list[tuple[str, np.ndarray, Recipe, bool]], improved: list[Recipe],
+                 gains: dict[str, dict[str, float | None]], switch: SwitchRule) -> bool:
+    """Whether the tree's globals turn feature ``key`` on (module docstring)."""
+    used = sum(getattr(r, key) > 0 for r in improved)
+    if switch == "majority":
+        return 2 * used > len(improved)
+    seen = [g[key] for name, *_ in samples if (g := gains.get(name)) and g.get(key) is not None]
+    return used > 0 and 2 * len(seen) >= len(samples) and all(v > 0 for v in seen)
+
+
+def _globals(samples: list[tuple[str, np.ndarray, Recipe, bool]], gains: dict[str, dict[str, float | None]],
+             switch: SwitchRule) -> Recipe:
     """The shared part of the improved clips' recipes (module docstring)."""
     improved = [r for _, _, r, ok in samples if ok] or [Recipe()]
     med = {k: float(np.median([getattr(r, k) for r in improved]))
            for k in ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every", "pw_weight")}
-    sraf = [r for r in improved if r.sraf_width_nm > 0]
-    switched = {}  # the on/off features most improved clips used, at their median settings
-    if 2 * len(sraf) > len(improved):
+    switched = {}  # the on/off features the rule turns on, at the median settings of the clips that used them
+    if _switched_on("sraf_width_nm", samples, improved, gains, switch):
+        sraf = [r for r in improved if r.sraf_width_nm > 0]
         switched = {k: int(round(float(np.median([getattr(r, k) for r in sraf])))) for k in ("sraf_width_nm", "sraf_distance_nm")}
     for key in ("serif_nm", "mousebite_nm"):
-        used = [getattr(r, key) for r in improved if getattr(r, key) > 0]
-        if 2 * len(used) > len(improved):
-            switched[key] = int(round(float(np.median(used))))
+        if _switched_on(key, samples, improved, gains, switch):
+            switched[key] = int(round(float(np.median([getattr(r, key) for r in improved if getattr(r, key) > 0]))))
     return Recipe(segment_length_nm=int(round(med["segment_length_nm"])), iterations=int(round(med["iterations"])),
                   gain=round(med["gain"], 2), max_step_nm=round(med["max_step_nm"], 2),
                   decay_every=int(round(med["decay_every"])), pw_weight=round(med["pw_weight"], 2), **switched)

@@ -84,18 +84,58 @@ def test_a_leaf_only_one_clip_reaches_sets_the_default() -> None:
     assert all(n.clips >= 1 for n in tree.nodes)
 
 
-def test_tree_globals_take_assist_bars_when_most_improved_clips_used_them() -> None:
+def test_majority_rule_takes_assist_bars_when_most_improved_clips_used_them() -> None:
     feats = _rows("run_iso", 20, 400)
     bars = [Recipe(pw_weight=0.4, sraf_width_nm=30, sraf_distance_nm=120),
             Recipe(pw_weight=0.6, sraf_width_nm=34, sraf_distance_nm=100), Recipe()]
-    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate(bars)])
+    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate(bars)], switch="majority")
     assert (tree.globals.sraf_width_nm, tree.globals.sraf_distance_nm, tree.globals.pw_weight) == (32, 110, 0.4)
-    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate([bars[0], Recipe(), Recipe()])])
+    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate([bars[0], Recipe(), Recipe()])],
+                    switch="majority")
     assert tree.globals.sraf_width_nm == 0
 
 
-def test_tree_globals_take_serifs_when_most_improved_clips_used_them() -> None:
+def test_majority_rule_takes_serifs_when_most_improved_clips_used_them() -> None:
     feats = _rows("via", 20, 400)
     used = [Recipe(serif_nm=12), Recipe(serif_nm=16, mousebite_nm=10), Recipe()]
-    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate(used)])
+    tree = fit_tree([(f"metal:{k}", feats, r, True) for k, r in enumerate(used)], switch="majority")
     assert (tree.globals.serif_nm, tree.globals.mousebite_nm) == (14, 0)
+
+
+def test_consistent_rule_turns_a_feature_on_only_where_it_lowered_j_on_every_clip() -> None:
+    """Serifs used by two of three clips' best recipes, but one clip's runs with serifs were worse: off."""
+    feats = _rows("via", 20, 400)
+    used = [Recipe(serif_nm=12, sraf_width_nm=30), Recipe(serif_nm=16, sraf_width_nm=34), Recipe(sraf_width_nm=32)]
+    samples = [(f"c{k}", feats, r, True) for k, r in enumerate(used)]
+    gains = {"c0": {"sraf_width_nm": 5.0, "serif_nm": 3.0}, "c1": {"sraf_width_nm": 2.0, "serif_nm": 1.0},
+             "c2": {"sraf_width_nm": 4.0, "serif_nm": -2.0}}
+    tree = fit_tree(samples, gains=gains)
+    assert (tree.globals.sraf_width_nm, tree.globals.serif_nm) == (32, 0)
+    assert fit_tree(samples, gains=gains, switch="majority").globals.serif_nm == 14
+    gains["c2"]["serif_nm"] = None  # no evidence on c2: the two clips that have some decide
+    assert fit_tree(samples, gains=gains).globals.serif_nm == 14
+    assert fit_tree(samples).globals.sraf_width_nm == 0  # no evidence at all: off
+
+
+def test_feature_gains_compare_the_best_j_with_and_without_each_feature() -> None:
+    from tools.opc.recipe import RunMetrics, cost
+    from tools.opc.recipe_tree import feature_gains
+
+    def run(l2: int) -> RunMetrics:
+        return RunMetrics(l2=l2, pvb=0, epe=0, shots=1, mrc=0, cost=cost(l2, 0, 0), seconds=0.1)
+
+    runs = [(Recipe(), run(1000)), (Recipe(sraf_width_nm=30), run(900)), (Recipe(serif_nm=12), run(1100)),
+            (Recipe(sraf_width_nm=30, serif_nm=12), run(950))]
+    gains = feature_gains(runs, run(1000))
+    assert gains == {"sraf_width_nm": 10.0, "serif_nm": -5.0, "mousebite_nm": None}
+
+
+def test_shrunk_leaves_keep_values_the_clips_agree_on_and_drop_those_they_do_not() -> None:
+    """Line ends: +6 nm on both clips (kept); vias: +8 nm on one clip, -8 nm on the other (mean 0, shrunk to 0)."""
+    rows = np.concatenate([_rows("line_end", 40, 400), _rows("via", 40, 200)])
+    a = Recipe(classes={"line_end": ClassRecipe(bias_nm=6), "via": ClassRecipe(bias_nm=8)})
+    b = Recipe(classes={"line_end": ClassRecipe(bias_nm=6), "via": ClassRecipe(bias_nm=-6)})
+    samples = [("c0", rows, a, True), ("c1", rows, b, True)]
+    probe = np.concatenate([_rows("line_end", 1, 400), _rows("via", 1, 200)])
+    assert fit_tree(samples).segment_values(probe)[0].tolist() == [6.0, 1.0]
+    assert fit_tree(samples, leaves="shrunk").segment_values(probe)[0].tolist() == [6.0, 0.0]
