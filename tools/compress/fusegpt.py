@@ -19,7 +19,9 @@ One iteration:
 After the last removal, ``heal`` (when ``heal_samples`` > 0) trains the whole pruned model once more, end to end:
 a LoRA term on every projection of every block (and the norm weights), so that its next-token distributions match
 the original's (KL, the authors' loss), then folds it too. Local distillation cannot see what the later blocks
-and the LM head make of a window's residual error; this pass can.
+and the LM head make of a window's residual error; this pass can. On the 1.90x model (8 of 30 blocks, 16,384
+local tokens per fusion), 32 healing steps of 4 x 128 tokens (lr 5e-4) took perplexity on a validation tail of the
+calibration split from 1.91x to 1.58x dense; MSE on the normed last hidden state instead of KL: 1.79x.
 
 Training constants follow the authors' code (Adam, betas (0.9, 0.95), eps 1e-8, cosine annealing over all
 steps, a separate learning rate for the coefficients and for the other trainable parameters, rank 128 for both
