@@ -77,6 +77,7 @@ def test_smollm2_fusegpt_beats_plain_removal_and_reloads(tmp_path: Path) -> None
     budget = {
         "seq_len": 64,
         "calib_samples": 8,
+        "heal_samples": 8,
         "score_samples": 2,
         "eval_tokens": 2048,
         "proxy_items": 0,
