@@ -2,8 +2,8 @@
 
 Tools:
 - ``score_blocks``: Macro Influence (FuseGPT) or Block Influence (ShortGPT) of every block;
-- ``prune_blocks``: remove a fraction of the blocks by FuseGPT (fusion + local distillation), plain MI removal
-  or ShortGPT, then save, reload and generate;
+- ``prune_blocks``: remove a fraction of the blocks by FuseGPT (fusion + local distillation + healing), plain MI
+  removal or ShortGPT, then save, reload and generate;
 - ``prune_structured``: remove key-value head groups and MLP channels by MoreauPruner or Taylor importance,
   optionally from bf16/fp16-cast weights;
 - ``evaluate_model``: held-out perplexity, proxy accuracies, size and CPU latency;
@@ -281,6 +281,9 @@ def _render_blocks(r: PruneBlocksResult) -> str:
             "",
             f"Local distillation on {r.distill_tokens:,} tokens per fusion, loss before→after each fusion: {drops}.",
         ]
+    if r.heal_loss:
+        a, b = r.heal_loss
+        lines.append(f"Then one end-to-end healing pass on {r.heal_tokens:,} tokens, loss {a:.3g}→{b:.3g}.")
     if r.saved_to:
         lines += [
             "",
@@ -447,7 +450,8 @@ AGENT = AgentSpec(
             name="prune_blocks",
             description=(
                 "Remove a fraction of a causal LM's blocks by FuseGPT (Macro Influence + learnable fusion into 7 "
-                "neighbours + local distillation), plain MI removal or ShortGPT; save, reload and generate; "
+                "neighbours + local distillation + end-to-end healing), plain MI removal or ShortGPT; save, reload and "
+                "generate; "
                 "perplexity, proxy accuracy, size, latency before and after."
             ),
             args_model=PruneBlocksArgs,

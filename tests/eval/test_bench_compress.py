@@ -55,14 +55,17 @@ def test_blocks_table_prints_ratio_pydoc_and_the_papers_rows() -> None:
     rows = [
         {"method": "original", "perplexity": 20.0, "extra_perplexity": {"pydoc": 19.0}, "seconds": 5, **quality},
         {"method": "fusegpt", "perplexity": 33.0, "extra_perplexity": {"pydoc": 30.0}, "seconds": 900,
-         "distill_tokens": 8192, **{**quality, "blocks": 22}},
+         "distill_tokens": 8192, "heal_tokens": 16384, **{**quality, "blocks": 22}},
     ]
     sched = {"calib_samples": 64, "seq_len": 128, "epochs": 1, "batch_size": 4, "rank": 128, "loss": "kl",
-             "steps_per_fusion": 16}
+             "steps_per_fusion": 16, "heal_samples": 128, "heal_epochs": 1, "heal_lr": 5e-4, "heal_loss": "kl",
+             "heal_steps": 32}
     text = bench_compress.to_markdown({"blocks": {"fraction": 0.25, "corpus": "wikipedia", "schedule": sched,
                                                   "rows": rows}})
     assert "| FuseGPT (MI + fusion + distillation) | 22 | 134.0 | 33.00 | 1.65 | 30.00 |" in text
-    assert "| 8,192 |" in text and "Target at 25 %, FuseGPT <= 1.7x dense: met" in text
+    assert "| 8,192 + 16,384 healing |" in text
+    assert "healing of the whole pruned model towards the original: 128 fresh windows x 128 tokens" in text
+    assert "Target at 25 %, FuseGPT <= 1.7x dense: met" in text
     assert "| LLaMA-2-7B | 20 % of blocks | C4 ppl | 7.26 | 12.32 | 1.70 |" in text
 
 

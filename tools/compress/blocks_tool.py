@@ -2,7 +2,8 @@
 
 ``prune_blocks`` removes ``ceil(fraction * N)`` blocks (the FuseGPT code's count) by
 
-- ``fusegpt``: iterative Macro Influence, fusion into the 7 neighbours and local distillation;
+- ``fusegpt``: iterative Macro Influence, fusion into the 7 neighbours and local distillation, then (with
+  ``heal_samples``) an end-to-end healing pass of the whole pruned model towards the original;
 - ``mi``: iterative Macro Influence, plain removal (FuseGPT without fusion, the paper's ablation);
 - ``sleb``: iteratively the block whose removal least raises the calibration loss, plain removal (SLEB);
 - ``shortgpt``: one-shot Block Influence, plain removal (ShortGPT),
@@ -103,6 +104,17 @@ class PruneBlocksArgs(EvalArgs):
     loss: DistillLoss = Field(
         "mse", description="FuseGPT: 'mse' (window output vs the original's hidden state) or 'kl' (LM-head read-outs)."
     )
+    heal_samples: int = Field(
+        64,
+        ge=0,
+        le=4096,
+        description="FuseGPT: windows of the end-to-end healing pass after the last fusion (0: none).",
+    )
+    heal_epochs: int = Field(1, ge=1, le=100, description="FuseGPT: passes over the healing windows.")
+    heal_lr: float = Field(5e-4, gt=0.0, le=1.0, description="FuseGPT: learning rate of the healing LoRA.")
+    heal_loss: DistillLoss = Field(
+        "kl", description="FuseGPT healing: 'kl' (next-token distributions, the authors' loss) or 'mse'."
+    )
     compare_base: bool = Field(True, description="Also measure the model before pruning.")
     save: bool = Field(True, description="Save the pruned model and check it reloads and generates.")
 
@@ -119,6 +131,10 @@ class PruneBlocksResult(ToolResult):
         description="FuseGPT: distillation loss on the first windows before and after each fusion.",
     )
     distill_tokens: int = Field(0, description="FuseGPT: tokens each fusion distilled on (windows x length x epochs).")
+    heal_loss: tuple[float, float] | None = Field(
+        None, description="FuseGPT: healing loss on its first windows before and after (None: no healing)."
+    )
+    heal_tokens: int = Field(0, description="FuseGPT: tokens of the healing pass (windows x length x epochs).")
     before: ModelQuality | None = None
     after: ModelQuality
     saved_to: str | None = Field(None, description="Hugging Face folder of the pruned model.")
@@ -150,14 +166,18 @@ def run_prune_blocks(args: PruneBlocksArgs, progress: ProgressFn | None = None) 
         before = measure(model, tok, args, split, heldout) if args.compare_base else None
         score_ids = windows(calib_stream, args.seq_len, args.score_samples, seed=args.seed).to(args.device)
         schedule = FusionSchedule(
-            args.group_size,
-            args.rank,
-            args.calib_samples,
-            args.epochs,
-            args.batch_size,
-            args.lr,
-            args.base_lr,
-            args.loss,
+            group_size=args.group_size,
+            rank=args.rank,
+            samples=args.calib_samples,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            base_lr=args.base_lr,
+            loss=args.loss,
+            heal_samples=args.heal_samples,
+            heal_epochs=args.heal_epochs,
+            heal_lr=args.heal_lr,
+            heal_loss=args.heal_loss,
         )
         done = prune_blocks(
             model,
@@ -184,6 +204,8 @@ def run_prune_blocks(args: PruneBlocksArgs, progress: ProgressFn | None = None) 
         first_scores=done.first_scores,
         distill_loss=done.distill_loss,
         distill_tokens=done.distill_tokens,
+        heal_loss=done.heal_loss,
+        heal_tokens=done.heal_tokens,
         before=before,
         after=after,
         saved_to=saved,

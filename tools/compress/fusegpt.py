@@ -16,6 +16,13 @@ One iteration:
    input is computed once per fusion with the frozen blocks before it), so a step costs 7 blocks, not 30;
 5. fold ``W'`` into a dense weight: no inference overhead, a standard checkpoint.
 
+After the last removal, ``heal`` (when ``heal_samples`` > 0) trains the whole pruned model once more, end to end:
+a LoRA term on every projection of every block (and the norm weights), so that its next-token distributions match
+the original's (KL, the authors' loss), then folds it too. Local distillation cannot see what the later blocks
+and the LM head make of a window's residual error; this pass can. On the 1.90x model (8 of 30 blocks, 16,384
+local tokens per fusion), 32 healing steps of 4 x 128 tokens (lr 5e-4) took perplexity on a validation tail of the
+calibration split from 1.91x to 1.58x dense; MSE on the normed last hidden state instead of KL: 1.79x.
+
 Training constants follow the authors' code (Adam, betas (0.9, 0.95), eps 1e-8, cosine annealing over all
 steps, a separate learning rate for the coefficients and for the other trainable parameters, rank 128 for both
 low-rank terms). The default loss is the mean squared error of the window's output against the teacher's hidden
@@ -36,7 +43,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -67,6 +74,7 @@ __all__ = (
     "distill_window",
     "distill_loss",
     "fold_window",
+    "heal",
     "prune_blocks",
 )
 
@@ -94,18 +102,26 @@ class FusionSchedule:
     """Learning rate of LoRA ``A, B`` and the norm weights (authors: 9.65e-6; scaled likewise)."""
     loss: DistillLoss = "mse"
     """``"mse"``: squared error of the window output; ``"kl"``: KL divergence of the LM-head read-outs."""
+    heal_samples: int = 0
+    """Windows of the end-to-end healing pass after the last fusion (0: none); see ``heal``."""
+    heal_epochs: int = 1
+    """Passes over the healing windows (the teacher's outputs are computed once)."""
+    heal_lr: float = 5e-4
+    """Learning rate of the healing LoRA and norm weights."""
+    heal_loss: DistillLoss = "kl"
+    """Loss of the healing pass on the model's last hidden state (``"kl"``: the authors' loss, on the logits)."""
 
 class FusedLinear(nn.Module):
     """``y = x W'^T + b'`` with ``W' = W + B A + (C_L C_R) ⊙ W_p`` and ``b' = b + c_b ⊙ b_p``.
 
     ``W`` and ``W_p`` are frozen buffers ``(out, in)``; ``A, C_R`` ``(r, in)`` start uniform in
     ``±1/sqrt(in)`` (PyTorch's default Linear init, as in LoRA) and ``B, C_L`` ``(out, r)`` at zero, so the
-    layer starts as ``W`` exactly.
+    layer starts as ``W`` exactly. Without ``pruned`` it is a plain LoRA layer ``W' = W + B A`` (the healing pass).
     """
 
-    def __init__(self, target: nn.Linear, pruned: nn.Linear, rank: int, generator: torch.Generator):
+    def __init__(self, target: nn.Linear, pruned: nn.Linear | None, rank: int, generator: torch.Generator):
         super().__init__()
-        if target.weight.shape != pruned.weight.shape:
+        if pruned is not None and target.weight.shape != pruned.weight.shape:
             raise InputError(
                 "model",
                 f"linear shapes {tuple(target.weight.shape)} vs {tuple(pruned.weight.shape)}",
@@ -115,22 +131,35 @@ class FusedLinear(nn.Module):
         w = target.weight.detach()
         bound = 1.0 / math.sqrt(in_f)
         self.register_buffer("weight_base", w.clone())
-        self.register_buffer("weight_pruned", pruned.weight.detach().clone())
         self.lora_a = nn.Parameter(torch.empty(rank, in_f, dtype=w.dtype).uniform_(-bound, bound, generator=generator))
         self.lora_b = nn.Parameter(torch.zeros(out_f, rank, dtype=w.dtype))
+        if target.bias is not None:
+            self.register_buffer("bias_base", target.bias.detach().clone())
+        self.fuses = pruned is not None
+        if pruned is not None:
+            self._add_fusion(target, pruned, rank, generator)
+        self.to(w.device)
+
+    def _add_fusion(self, target: nn.Linear, pruned: nn.Linear, rank: int, generator: torch.Generator) -> None:
+        out_f, in_f = target.weight.shape
+        w = target.weight
+        bound = 1.0 / math.sqrt(in_f)
+        self.register_buffer("weight_pruned", pruned.weight.detach().clone())
         self.coef_l = nn.Parameter(torch.zeros(out_f, rank, dtype=w.dtype))
         self.coef_r = nn.Parameter(torch.empty(rank, in_f, dtype=w.dtype).uniform_(-bound, bound, generator=generator))
         if target.bias is not None:
-            self.register_buffer("bias_base", target.bias.detach().clone())
             pruned_bias = pruned.bias.detach().clone() if pruned.bias is not None else torch.zeros_like(target.bias)
             self.register_buffer("bias_pruned", pruned_bias)
             self.coef_b = nn.Parameter(torch.zeros(out_f, dtype=w.dtype))
-        self.to(w.device)
 
     def merged(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The dense ``(W', b')`` this layer computes with."""
-        weight = self.weight_base + self.lora_b @ self.lora_a + (self.coef_l @ self.coef_r) * self.weight_pruned
-        bias = self.bias_base + self.coef_b * self.bias_pruned if hasattr(self, "coef_b") else None
+        weight = self.weight_base + self.lora_b @ self.lora_a
+        if self.fuses:
+            weight = weight + (self.coef_l @ self.coef_r) * self.weight_pruned
+        bias = getattr(self, "bias_base", None)
+        if bias is not None and self.fuses:
+            bias = bias + self.coef_b * self.bias_pruned
         return weight, bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -162,6 +191,10 @@ class BlockPruneReport:
     """Per fusion: the distillation loss (the schedule's) on the first windows, before and after distillation."""
     distill_tokens: int = 0
     """Tokens each fusion distilled on (windows x sequence length x epochs)."""
+    heal_loss: tuple[float, float] | None = None
+    """The healing pass's loss on its first windows, before and after (None: no healing)."""
+    heal_tokens: int = 0
+    """Tokens the healing pass trained on (windows x sequence length x epochs)."""
 
 
 def fusion_window(n_blocks: int, idx: int, group_size: int) -> list[int]:
@@ -300,12 +333,14 @@ def prune_blocks(
     generator = torch.Generator().manual_seed(seed)
     teacher = copy.deepcopy(model) if method == "fusegpt" else None
     score = sleb_scores if method == "sleb" else macro_influence
+    healing = method == "fusegpt" and schedule.heal_samples > 0
+    span = _HEAL_FROM if healing else 1.0  # progress share of the removal loop
     for step in range(n_remove):
         frac = step / n_remove
         share = 0.5 if method == "fusegpt" else 1.0
 
         def sub(msg: str, f: float, _frac: float = frac, _step: int = step) -> None:
-            report(progress, f"block {_step + 1}/{n_remove}: {msg}", _frac + f / n_remove)
+            report(progress, f"block {_step + 1}/{n_remove}: {msg}", span * (_frac + f / n_remove))
 
         scores = score(model, score_ids, lambda m, f, _s=share: sub(m, _s * f))
         if step == 0:
@@ -328,7 +363,57 @@ def prune_blocks(
             out.distill_loss.append(fused)
         out.removed.append(original.pop(idx))
         remove_blocks(model, [idx])
+    if healing:
+        assert distill_stream is not None and teacher is not None
+        ids = windows(distill_stream, score_ids.shape[1], schedule.heal_samples, seed=seed * 1000 + n_remove + 1)
+        out.heal_tokens = ids.numel() * schedule.heal_epochs
+        out.heal_loss = heal(
+            model,
+            teacher,
+            ids.to(score_ids.device),
+            schedule,
+            generator,
+            lambda m, f: report(progress, f"healing: {m}", _HEAL_FROM + (1 - _HEAL_FROM) * f),
+        )
     return out
+
+
+_HEAL_FROM = 0.8
+"""Share of ``prune_blocks``' progress spent before the healing pass."""
+
+
+def heal(
+    model: Any,
+    teacher: Any,
+    ids: torch.Tensor,
+    schedule: FusionSchedule,
+    generator: torch.Generator,
+    progress: ProgressFn | None = None,
+) -> tuple[float, float]:
+    """End-to-end healing after the last fusion: the pruned model as a whole is pulled towards the original.
+
+    Local distillation fits each window to the original's state where the window ends, but no window sees
+    what the later blocks and the LM head make of its residual error. Here every projection of every block
+    gets a LoRA term of rank ``schedule.rank`` (``FusedLinear`` without a fused twin) and, with the norm
+    weights, is trained on ``ids`` ``(B, T)`` so that the last hidden state matches the original's under
+    ``schedule.heal_loss`` (``"kl"``: the authors' KL on the next-token distributions); then it is folded.
+    The teacher's last hidden states are computed once. Returns the loss on the first windows before and after.
+    """
+    layers = list(layers_of(model))
+    with torch.no_grad():
+        inputs = embed(model, ids)
+        ctx = layer_context(model, inputs)
+        targets = run_layers(layers_of(teacher), embed(teacher, ids), ctx)
+    for block in layers:
+        for parent, name in _PROJ_PATHS:
+            owner = getattr(block, parent)
+            setattr(owner, name, FusedLinear(getattr(owner, name), None, schedule.rank, generator))
+    healing = replace(
+        schedule, epochs=schedule.heal_epochs, base_lr=schedule.heal_lr, loss=schedule.heal_loss
+    )
+    loss = distill_window(layers, inputs, targets, ctx, healing, lambda h: lm_logits(model, h), progress)
+    fold_window(layers)
+    return loss
 
 
 def _fuse_step(

@@ -28,6 +28,7 @@ def test_fusegpt_prunes_saves_and_the_folder_reloads(tiny_llama: Path, tmp_path:
         epochs=1,
         group_size=2,
         rank=4,
+        heal_samples=4,
         out_dir=str(tmp_path),
         **SMALL,
     )
@@ -36,6 +37,7 @@ def test_fusegpt_prunes_saves_and_the_folder_reloads(tiny_llama: Path, tmp_path:
     assert r.after.blocks == 4 and r.after.params < r.before.params
     assert len(r.distill_loss) == 2 and r.after.perplexity > 1
     assert r.distill_tokens == 4 * 16  # calib_samples windows of seq_len tokens, one epoch, per fusion
+    assert r.heal_tokens == 4 * 16 and r.heal_loss is not None  # one healing pass after the fusions
     from transformers import AutoModelForCausalLM
 
     reloaded = AutoModelForCausalLM.from_pretrained(r.saved_to)
@@ -75,6 +77,7 @@ def test_smollm2_fusegpt_beats_plain_removal_and_reloads(tmp_path: Path) -> None
     budget = {
         "seq_len": 64,
         "calib_samples": 8,
+        "heal_samples": 8,
         "score_samples": 2,
         "eval_tokens": 2048,
         "proxy_items": 0,

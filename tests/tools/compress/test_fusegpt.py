@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,18 @@ def test_fused_linear_computes_the_paper_formula() -> None:
     folded = fused.to_linear()
     assert type(folded) is nn.Linear
     torch.testing.assert_close(folded(x), fused(x))
+
+
+def test_fused_linear_without_a_twin_is_lora() -> None:
+    target = _linear(0)
+    lora = FusedLinear(target, None, rank=3, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(4, 6)
+    assert torch.equal(lora(x), target(x))
+    assert {n for n, _ in lora.named_parameters()} == {"lora_a", "lora_b"}
+    with torch.no_grad():
+        lora.lora_b.normal_()
+    torch.testing.assert_close(lora(x), x @ (target.weight + lora.lora_b @ lora.lora_a).T + target.bias)
+    torch.testing.assert_close(lora.to_linear()(x), lora(x))
 
 
 def test_fused_linear_refuses_different_shapes() -> None:
@@ -215,3 +228,23 @@ def test_windows_are_distilled_towards_the_original_model(tiny, monkeypatch: pyt
     exit_at = left[window[-1] + 1] if window[-1] + 1 < 5 else 6
     states, _ = block_inputs(model, ids[1])
     torch.testing.assert_close(seen[1][1], states[exit_at])
+
+
+def test_healing_pulls_the_whole_pruned_model_towards_the_original(tiny) -> None:
+    """After the fusions, the healing pass trains every block so the pruned model's next-token distributions
+    approach the original's; it is folded into plain linears and the tokens are reported."""
+    model, _ = tiny
+    sched = FusionSchedule(group_size=2, rank=2, samples=3, epochs=0, heal_samples=8, heal_epochs=4, heal_lr=1e-2)
+    pruned = copy.deepcopy(model)
+    report = prune_blocks(pruned, SCORE, 2, "fusegpt", sched, STREAM)
+    unhealed = copy.deepcopy(model)
+    prune_blocks(unhealed, SCORE, 2, "fusegpt", replace(sched, heal_samples=0), STREAM)
+    assert report.heal_tokens == 8 * 16 * 4 and report.heal_loss is not None
+    before, after = report.heal_loss
+    assert after < 0.9 * before
+    assert not any(isinstance(m, FusedLinear) for m in pruned.modules())
+    head = lambda h: lm_logits(model, h)  # noqa: E731
+    with torch.no_grad():
+        target = block_inputs(model, CALIB)[0][-1]
+        gaps = [distill_loss(block_inputs(m, CALIB)[0][-1], target, "kl", head).item() for m in (pruned, unhealed)]
+    assert gaps[0] < gaps[1]
