@@ -120,7 +120,8 @@ def _resolve_name(name: str) -> tuple[str, str]:
 
 
 def load_clip(
-    name_or_path: str, *, layer: int | None = None, datatype: int = 0, cell: str | None = None, size: int = CANVAS
+    name_or_path: str, *, layer: int | None = None, datatype: int = 0, cell: str | None = None, size: int = CANVAS,
+    scale: float = 1.0,
 ) -> Clip:
     """Load a clip by registry name or file path and place it on the canvas.
 
@@ -130,6 +131,8 @@ def load_clip(
             to a ``.glp``, ``.gds`` or ``.oas`` file.
         layer, datatype, cell: which shapes to read from a GDS/OASIS file (``layer`` is required there).
         size: canvas side in nm.
+        scale: the file's coordinates times this, rounded to the 1 nm grid, before placing (``Layout.scaled``);
+            the name gets ``@<scale>``. 1 = as drawn.
 
     Raises:
         InputError: unknown name (the message lists the accepted names), a missing file, a GDS without
@@ -141,7 +144,8 @@ def load_clip(
     if not looks_like_path:
         suite, name = _resolve_name(name_or_path)
         path = _suite_dir(suite) / f"{name.removeprefix(METAL_PREFIX)}.glp"
-        placed, offset = place(read_glp(path), suite, size)
+        name = _scaled_name(name, scale)
+        placed, offset = place(_rescale(read_glp(path), scale), suite, size)
         return Clip(name, suite, Layout(placed.polygons, name), path, offset)
     path = candidate.expanduser()
     if not path.is_file():
@@ -153,8 +157,16 @@ def load_clip(
             raise InputError("layer", None, "the GDS/OASIS layer number that holds the target shapes")
         layout = read_gds(path, layer, datatype, cell)
     suite = _suite_of_path(path)
-    placed, offset = place(layout, suite, size)
-    return Clip(path.stem, suite, placed, path, offset)
+    placed, offset = place(_rescale(layout, scale), suite, size)
+    return Clip(_scaled_name(path.stem, scale), suite, placed, path, offset)
+
+
+def _rescale(layout: Layout, scale: float) -> Layout:
+    return layout if scale == 1.0 else layout.scaled(scale)
+
+
+def _scaled_name(name: str, scale: float) -> str:
+    return name if scale == 1.0 else f"{name}@{scale:g}"
 
 
 def _suite_of_path(path: Path) -> str:

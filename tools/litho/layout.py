@@ -58,6 +58,20 @@ class Layout:
         shift = np.array([dx, dy], dtype=np.int64)
         return Layout([p + shift for p in self.polygons], self.name)
 
+    def scaled(self, factor: float) -> Layout:
+        """A copy with every coordinate multiplied by ``factor`` and rounded to the 1 nm grid (a smaller or larger
+        look-alike of the same design, e.g. the training-data augmentation of ``chipcrew train camo --scales``).
+
+        Raises:
+            InputError: a factor outside 0.5..2, or one that collapses an edge to zero length.
+        """
+        if not 0.5 <= factor <= 2.0:
+            raise InputError("scale", factor, "a factor 0.5..2 (1 = the file's own size)")
+        scaled = [np.rint(p * factor).astype(np.int64) for p in self.polygons]
+        if any(np.any(np.all(q == np.roll(q, -1, axis=0), axis=1)) for q in scaled):
+            raise InputError("scale", factor, f"a factor that keeps every edge of {self.name or 'the layout'} >= 1 nm")
+        return Layout(scaled, self.name)
+
     def rects(self) -> np.ndarray:
         """All polygons as half-open rectangles ``(m, 4)`` ``[x0, y0, x1, y1]``."""
         return shapes_to_rects(self)

@@ -30,7 +30,8 @@ Observation (a ``Dict`` padded to ``max_segments`` nodes and ``max_segments * MA
   segment's bounds and, with ``step_decay_every``, within the round's step limit).
 
 The action is a ``MultiDiscrete([2k+1] * N)`` vector; padded segments ignore theirs. An episode is ``horizon``
-rounds on one clip drawn from the list with the environment's generator (or ``options={"clip": index}``).
+rounds on one clip drawn from the list with the environment's generator (or ``options={"clip": index}``); with
+``scales`` the list is every clip at every scale (index ``i``: clip ``i % len(clips)`` at ``scales[i // len(clips)]``).
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ class CamoConfig:
         max_segments: padding of the node arrays; a clip with more segments is refused.
         rules: mask rules (move bounds).
         gds_layer, gds_datatype: GDS/OASIS layer and datatype of the target for GDS clips.
+        scales: each clip is also drawn at these sizes (``load_clip(scale=...)``: coordinates times the factor,
+            snapped to the 1 nm grid): training-data augmentation with smaller look-alikes of the training clips.
     """
 
     clips: tuple[str, ...]
@@ -129,6 +132,7 @@ class CamoConfig:
     rules: MaskRules = field(default_factory=MaskRules)
     gds_layer: int | None = None
     gds_datatype: int = 0
+    scales: tuple[float, ...] = (1.0,)
 
     def validated(self) -> CamoConfig:
         """This config, or an InputError naming the first bad field."""
@@ -149,6 +153,8 @@ class CamoConfig:
             raise InputError("step_decay_every", self.step_decay_every, "an integer >= 0 (0 = no decay)")
         if self.max_segments < 1:
             raise InputError("max_segments", self.max_segments, "an integer >= 1")
+        if not self.scales or len(set(self.scales)) != len(self.scales) or not all(0.5 <= f <= 2.0 for f in self.scales):
+            raise InputError("scales", list(self.scales), "distinct factors 0.5..2 (1 = the clip as drawn)")
         return self
 
 
@@ -207,10 +213,11 @@ class CamoOPCEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
         super().reset(seed=seed)
         index = (options or {}).get("clip")
+        n_sources = len(self.config.clips) * len(self.config.scales)
         if index is None:
-            index = int(self.np_random.integers(len(self.config.clips)))
-        if not 0 <= int(index) < len(self.config.clips):
-            raise InputError("options.clip", index, f"a clip index 0..{len(self.config.clips) - 1}")
+            index = int(self.np_random.integers(n_sources))
+        if not 0 <= int(index) < n_sources:
+            raise InputError("options.clip", index, f"a clip index 0..{n_sources - 1}")
         fresh = int(index) not in self._cache
         self._clip = self._load(int(index))
         s = len(self._clip.segs)
@@ -278,8 +285,9 @@ class CamoOPCEnv(gym.Env):
     def _load(self, index: int) -> _ClipData:
         if index in self._cache:
             return self._cache[index]
-        name = self.config.clips[index]
-        clip = load_clip(name, layer=self.config.gds_layer, datatype=self.config.gds_datatype)
+        n = len(self.config.clips)
+        clip = load_clip(self.config.clips[index % n], layer=self.config.gds_layer, datatype=self.config.gds_datatype,
+                         scale=self.config.scales[index // n])
         segs = fragment(clip.layout.polygons, self.segment_length)
         if len(segs) > self.config.max_segments:
             raise InputError(

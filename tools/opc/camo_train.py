@@ -60,6 +60,9 @@ class TrainConfig:
         move_range_nm: k, moves -k..k per round. In nm.
         lr, gamma, gae_lambda, clip_eps, ppo_epochs, minibatch, entropy_coef, value_coef: PPO.
         gnn, modulation: the policy's switches (ablations).
+        scales: training-data augmentation: every drawn clip also at these sizes (coordinates times the factor,
+            snapped to the 1 nm grid; mask rules unchanged), so the policy meets the small features that do not
+            print uncorrected; ``(1.0,)`` = the clips as drawn.
     """
 
     layer: str = "via"
@@ -83,6 +86,7 @@ class TrainConfig:
     value_coef: float = 0.5
     gnn: bool = True
     modulation: bool = True
+    scales: tuple[float, ...] = (1.0,)
 
     def validated(self) -> TrainConfig:
         if self.layer not in LAYERS:
@@ -94,6 +98,7 @@ class TrainConfig:
                 raise InputError(name, getattr(self, name), "an integer >= 1")
         if self.move_range_nm < 1:
             raise InputError("move_range_nm", self.move_range_nm, "an integer >= 1 (the largest move per round, nm)")
+        CamoConfig(clips=("scales check",), layer=self.layer, scales=self.scales).validated()  # the env's rule, early
         return self
 
 
@@ -145,7 +150,7 @@ def train_camo(config: TrainConfig, out_dir: str | Path, progress: ProgressFn | 
     pool = train_clips(cfg.layer)
     chosen = tuple(sorted(rng.choice(pool, size=min(cfg.train_clips, len(pool)), replace=False).tolist()))
     env_cfg = CamoConfig(clips=chosen, layer=cfg.layer, move_range_nm=cfg.move_range_nm, horizon=cfg.horizon,
-                         max_segments=256)
+                         max_segments=256, scales=cfg.scales)
     sim = LithoSim(device="cpu")
     envs = [CamoOPCEnv(env_cfg, sim=sim) for _ in range(cfg.n_envs)]
     policy = CamoPolicy(PolicyConfig(len(NODE_FEATURES), cfg.move_range_nm, gnn=cfg.gnn, modulation=cfg.modulation))

@@ -14,7 +14,7 @@ runner = CliRunner()
 def test_help_lists_the_options() -> None:
     result = runner.invoke(app, ["camo", "--help"])
     assert result.exit_code == 0
-    for word in ("--layer", "via", "metal", "--seed", "--steps", "--out", "--no-gnn", "--no-modulation", "--resume"):
+    for word in ("--layer", "via", "metal", "--seed", "--steps", "--out", "--no-gnn", "--no-modulation", "--scales", "--resume"):
         assert word in result.output
 
 
@@ -31,3 +31,13 @@ def test_train_is_mounted_on_the_main_cli() -> None:
 
     result = CliRunner().invoke(main, ["train", "--help"])
     assert result.exit_code == 0 and "camo" in result.output
+
+
+def test_bad_scales_are_refused_naming_the_option(tmp_path: Path) -> None:
+    from chipcrew.cli import app as main
+
+    for bad in ("1,x", "1,0.2"):
+        out = tmp_path / bad.replace(",", "_")
+        result = runner.invoke(main, ["train", "camo", "--layer", "metal", "--scales", bad, "--out", str(out)])
+        assert result.exit_code != 0 and "scales" in result.stderr
+        assert not out.exists() or not any(out.iterdir())

@@ -61,3 +61,11 @@ def test_gds_clip_needs_a_layer_and_is_centred(tmp_path) -> None:
 def test_missing_file_is_an_input_error(tmp_path) -> None:
     with pytest.raises(InputError, match="clip"):
         load_clip(str(tmp_path / "nope.glp"))
+
+
+def test_scaled_clip_is_the_file_scaled_then_placed(litho_data: None) -> None:
+    whole, small = load_clip("M1_test1"), load_clip("M1_test1", scale=0.75)
+    assert small.name == "M1_test1@0.75" and small.suite == "iccad13"
+    (x0, y0, x1, y1), (a0, b0, a1, b1) = whole.layout.bbox(), small.layout.bbox()
+    assert abs((a1 - a0) - 0.75 * (x1 - x0)) <= 1 and abs((b1 - b0) - 0.75 * (y1 - y0)) <= 1
+    assert sum(len(p) for p in small.layout.polygons) == sum(len(p) for p in whole.layout.polygons)

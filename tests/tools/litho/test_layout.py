@@ -114,3 +114,16 @@ def test_read_gds_of_a_damaged_file_is_an_input_error_naming_it(tmp_path, name: 
     (tmp_path / name).write_bytes(b"\x00\x06\x00\x02\x02X\x00\x1ctruncated")
     with pytest.raises(InputError, match=rf"path: '.*{name}'.*readable"):
         read_gds(tmp_path / name, layer=1)
+
+
+def test_scaled_layout_snaps_to_the_grid_and_refuses_collapsing_factors() -> None:
+    u = Layout([np.array([[250, 235], [250, 510], [435, 510], [435, 235]])], "u")
+    assert u.scaled(0.85).polygons[0].tolist() == [[212, 200], [212, 434], [370, 434], [370, 200]]
+    assert u.scaled(0.85).polygons[0].dtype == np.int64
+    for bad in (0.4, 2.5):
+        with pytest.raises(InputError) as err:
+            u.scaled(bad)
+        assert err.value.field == "scale"
+    sliver = Layout([np.array([[0, 0], [0, 1], [10, 1], [10, 0]])], "sliver")
+    with pytest.raises(InputError, match="edge"):
+        sliver.scaled(0.5)

@@ -118,6 +118,8 @@ def test_score_of_other_offsets_matches_stepping_there_and_leaves_the_episode_al
         ("clips", {"clips": ()}),
         ("layer", {"layer": "poly"}),
         ("step_decay_every", {"step_decay_every": -1}),
+        ("scales", {"scales": (1.0, 0.3)}),
+        ("scales", {"scales": ()}),
     ],
 )
 def test_bad_environment_settings_name_the_field(field: str, kwargs: dict, via_clip: str) -> None:
@@ -127,6 +129,19 @@ def test_bad_environment_settings_name_the_field(field: str, kwargs: dict, via_c
     with pytest.raises(InputError) as err:
         CamoOPCEnv(CamoConfig(**(base | kwargs)))
     assert err.value.field == field
+
+
+def test_scales_add_smaller_copies_of_every_clip_as_episodes(via_clip: str, sim) -> None:
+    from tools.opc.camo_env import CamoConfig, CamoOPCEnv
+
+    env = CamoOPCEnv(CamoConfig(clips=(via_clip,), layer="via", horizon=2, scales=(1.0, 0.75)), sim=sim)
+    _, whole = env.reset(options={"clip": 0})
+    _, small = env.reset(options={"clip": 1})
+    assert whole["clip"] == via_clip and small["clip"] == f"{via_clip}@0.75"
+    assert small["cost0"] != whole["cost0"]
+    with pytest.raises(InputError) as err:
+        env.reset(options={"clip": 2})
+    assert err.value.field == "options.clip"
 
 
 def _policy(gnn: bool = True, modulation: bool = True):
