@@ -332,7 +332,7 @@ def _seed_groups(table: dict[str, dict[str, Any]]) -> dict[str, list[float]]:
 
 
 def _seed_spread(table: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    costs = [t["cost"] for n, t in table.items() if n == "camo" or n.startswith("seed")]
+    costs = _seed_groups(table)["camo"]
     if len(costs) < 2:
         return None
     mean = sum(costs) / len(costs)
