@@ -56,7 +56,11 @@ MAX_DEPTH = 4
 MIN_SUPPORT = 2
 """Fewest training clips whose segments reach a leaf for its values to be used (else the default's)."""
 OUTPUTS: tuple[str, ...] = ("bias_nm", "epe_target_nm")
-SWITCHED: tuple[str, ...] = ("sraf_width_nm", "serif_nm", "mousebite_nm")
+_SETTINGS: dict[str, tuple[str, ...]] = {
+    "sraf_width_nm": ("sraf_width_nm", "sraf_distance_nm"), "serif_nm": ("serif_nm",), "mousebite_nm": ("mousebite_nm",)
+}
+"""Per on/off feature, the globals the tree sets when it turns that feature on."""
+SWITCHED: tuple[str, ...] = tuple(_SETTINGS)
 """The globals that switch a mask feature on (> 0) or off (0): assist bars, serifs, mousebites."""
 
 
@@ -283,12 +287,10 @@ def _globals(samples: list[tuple[str, np.ndarray, Recipe, bool]], gains: dict[st
     med = {k: float(np.median([getattr(r, k) for r in improved]))
            for k in ("segment_length_nm", "iterations", "gain", "max_step_nm", "decay_every", "pw_weight")}
     switched = {}  # the on/off features the rule turns on, at the median settings of the clips that used them
-    if _switched_on("sraf_width_nm", samples, improved, gains, switch):
-        sraf = [r for r in improved if r.sraf_width_nm > 0]
-        switched = {k: int(round(float(np.median([getattr(r, k) for r in sraf])))) for k in ("sraf_width_nm", "sraf_distance_nm")}
-    for key in ("serif_nm", "mousebite_nm"):
+    for key, settings in _SETTINGS.items():
         if _switched_on(key, samples, improved, gains, switch):
-            switched[key] = int(round(float(np.median([getattr(r, key) for r in improved if getattr(r, key) > 0]))))
+            users = [r for r in improved if getattr(r, key) > 0]
+            switched.update({k: int(round(float(np.median([getattr(r, k) for r in users])))) for k in settings})
     return Recipe(segment_length_nm=int(round(med["segment_length_nm"])), iterations=int(round(med["iterations"])),
                   gain=round(med["gain"], 2), max_step_nm=round(med["max_step_nm"], 2),
                   decay_every=int(round(med["decay_every"])), pw_weight=round(med["pw_weight"], 2), **switched)
