@@ -65,10 +65,10 @@ def test_same_suites_run_against_a_loopback_openai_server(
     monkeypatch.setenv("CHIPCREW_LLM_MAX_TOKENS", "96")
     import eval.runner
 
-    # the first cases of each suite: every suite's path through the endpoint, not the whole sets (each tool call and
-    # each turn of a conversation asks the CPU-served model)
+    # the first case of each suite: every suite's path through the endpoint, not the whole sets (each tool call and
+    # each turn of a conversation asks the CPU-served model, 15-75 s a case on 2 cores)
     first = eval.runner.load_cases
-    monkeypatch.setattr(eval.runner, "load_cases", lambda kind, split="all": first(kind, split)[:4])
+    monkeypatch.setattr(eval.runner, "load_cases", lambda kind, split="all": first(kind, split)[:1])
     summary = run_eval("all", tmp_path, backend="openai", split="heldout", workers=1)
     assert summary["backend"] == "openai"
     assert set(summary) >= {"routing", "tools", "tasks", "conversations", "accuracy"}
