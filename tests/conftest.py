@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,35 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHIPCREW_CONFIG", str(tmp_path / "no-config.toml"))
     for var in ("CHIPCREW_LLM_BACKEND", "CHIPCREW_OPENAI_BASE_URL", "CHIPCREW_OPENAI_MODEL"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread for the whole run: the suite's models are tiny and dominated by per-op overhead, and OpenMP
+    spin-waits make a second thread far slower on a busy 2-core machine. Tests on the full 2048 litho canvas ask
+    for ``two_torch_threads``."""
+    from tools.common import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
+@pytest.fixture
+def two_torch_threads() -> Iterator[None]:
+    """Two torch threads for one test (the 2048^2 FFTs of the litho engine), restored after it."""
+    from tools.common import torch_threads
+
+    with torch_threads(2):
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random LLaMA folder (the SmolLM2 code path in seconds), shared by the whole run (tools never write into
+    their input folder)."""
+    from tools.compress.testing import make_tiny_llama
+
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "llama")
 
 
 @pytest.fixture

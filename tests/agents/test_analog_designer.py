@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from pydantic import ValidationError
 
 from agents.analog_designer import AGENT, plan, render, run_optimize
@@ -94,7 +93,6 @@ def test_impossible_budget_reaches_the_tool_and_is_rejected_by_name() -> None:
 
 @needs_ngspice
 def test_end_to_end_plan_run_render(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     call = plan("minimise the offset of the 5T OTA layout with sobol, 4 evaluations and 2 initial points")
     assert call.args == {"circuit": "OTA_5T", "objective": "offset", "method": "sobol", "budget": 4, "n_init": 2}
     result = AGENT.tool(call.tool).invoke({**call.args, "out_dir": str(tmp_path)})
@@ -135,7 +133,6 @@ class FakeClient:
 
 @needs_ngspice
 def test_run_optimize_hands_the_configured_llm_to_llana(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     client = FakeClient()
     args = AnalogOptimizeArgs(circuit="OTA_5T", method="llana", budget=3, n_init=2, llana_candidates=1, llana_samples=1, out_dir=str(tmp_path))
     result = run_optimize(args, llm=client)

@@ -8,7 +8,6 @@ import pytest
 
 from agents.model_compressor import AGENT, plan, render
 from prompts import load_prompt
-from tools.compress.testing import make_tiny_llama
 
 PHRASINGS = [
     ("prune 25% of the blocks of SmolLM2 with FuseGPT", "prune_blocks", {"method": "fusegpt", "fraction": 0.25}),
@@ -94,25 +93,9 @@ def test_spec_examples_keywords_and_prompt() -> None:
     }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models are dominated by per-op overhead; one thread avoids thread hand-offs on a busy CPU."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_llama(tmp_path_factory.mktemp("agent") / "llama")
-
-
-def test_end_to_end_request_to_answer(tiny: Path, tmp_path: Path) -> None:
-    call = plan(f"prune 25% of the blocks of {tiny} with FuseGPT")
-    assert call.args == {"model": str(tiny), "method": "fusegpt", "fraction": 0.25}
+def test_end_to_end_request_to_answer(tiny_llama: Path, tmp_path: Path) -> None:
+    call = plan(f"prune 25% of the blocks of {tiny_llama} with FuseGPT")
+    assert call.args == {"model": str(tiny_llama), "method": "fusegpt", "fraction": 0.25}
     budget = {
         "eval_tokens": 256,
         "eval_seq_len": 64,
@@ -128,16 +111,16 @@ def test_end_to_end_request_to_answer(tiny: Path, tmp_path: Path) -> None:
     assert "| FuseGPT | 4 |" in answer and str(tmp_path) in answer and "from_pretrained" in answer
 
 
-def test_renders_scores_structured_and_evaluation(tiny: Path, tmp_path: Path) -> None:
-    small = {"model": str(tiny), "seq_len": 16, "calib_samples": 2}
-    call = plan(f"rank the blocks of {tiny} by ShortGPT block influence")
+def test_renders_scores_structured_and_evaluation(tiny_llama: Path, tmp_path: Path) -> None:
+    small = {"model": str(tiny_llama), "seq_len": 16, "calib_samples": 2}
+    call = plan(f"rank the blocks of {tiny_llama} by ShortGPT block influence")
     scores = render(call, AGENT.tool(call.tool).invoke({**call.args, **small}))
     assert scores.startswith("**Most removable blocks by Block Influence (ShortGPT):") and "| 5 |" in scores
-    call = plan(f"Taylor pruning of {tiny} at 20% sparsity")
+    call = plan(f"Taylor pruning of {tiny_llama} at 20% sparsity")
     evals = {"eval_tokens": 256, "eval_seq_len": 32, "proxy_items": 0, "latency": False, "out_dir": str(tmp_path)}
     text = render(call, AGENT.tool(call.tool).invoke({**call.args, **small, **evals, "save": False}))
     assert text.startswith("**Taylor (LLM-Pruner) removed 20.") and "key-value head groups" in text
-    call = plan(f"evaluate {tiny}: perplexity and latency")
+    call = plan(f"evaluate {tiny_llama}: perplexity and latency")
     text = render(call, AGENT.tool(call.tool).invoke({**call.args, **evals}))
     assert "held-out perplexity" in text and "| 6 |" in text
 

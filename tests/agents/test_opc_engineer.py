@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from agents.base import ToolCall
 from agents.opc_engineer import AGENT, plan, render
@@ -129,8 +128,8 @@ def test_one_clip_of_a_suite_is_its_first_clip(data: None) -> None:
     assert (call.tool, call.args) == ("opc_simulate", {"clip": list_clips("via")[0], "corner": "min"})
 
 
+@pytest.mark.usefixtures("two_torch_threads")
 def test_end_to_end_request_runs_diffopc_and_renders_the_table(data: None, tmp_path: Path) -> None:
-    torch.set_num_threads(2)
     call = plan(f"optimize M1_test10 with DiffOPC for 3 iterations on the cpu and save it to {tmp_path}")
     assert call.args == {"clip": "M1_test10", "method": "diffopc", "iterations": 3, "device": "cpu", "out_dir": str(tmp_path)}
     result = AGENT.tool(call.tool).invoke(call.args)
@@ -181,10 +180,10 @@ def test_recipe_tool_refuses_to_search_a_held_out_clip(data: None) -> None:
     assert err.value.field == "clips[0]"
 
 
+@pytest.mark.usefixtures("two_torch_threads")
 def test_recipe_end_to_end_with_backend_none(data: None, tmp_path: Path) -> None:
     from chipcrew.llm.none_backend import NoneClient
 
-    torch.set_num_threads(2)
     call = plan(f"search an OPC recipe for AND2_X4__0_0 with 2 runs on the cpu and save it to {tmp_path}")
     args = call.args | {"apply_to": ["DFFR_X1__3_0"]}
     result = AGENT.tool(call.tool).invoke(args, llm=NoneClient())

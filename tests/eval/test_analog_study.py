@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from chipcrew.llm.adapters import llana_prompts
 from eval.analog_study import knob_share, pool_study, surrogate_study
@@ -15,11 +14,6 @@ from tools.analog.problem import KnobSpace
 from tools.common import InputError
 
 SPACE = KnobSpace(("A", "B", "C"), ("weight of net A", "weight of net B", "weight of net C"), (0.0,) * 3, (5.0,) * 3)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
 
 
 def _bowl(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,31 +8,14 @@ from pathlib import Path
 import pytest
 
 from eval import bench_compress
-from tools.compress.testing import make_tiny_llama
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models are dominated by per-op overhead; one thread avoids thread hand-offs on a busy CPU."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_llama(tmp_path_factory.mktemp("bench") / "llama")
-
-
-def test_structured_suite_is_the_robustness_study(tiny: Path, tmp_path: Path) -> None:
+def test_structured_suite_is_the_robustness_study(tiny_llama: Path, tmp_path: Path) -> None:
     result = bench_compress.run_bench(
         tmp_path,
         quick=True,
         suite="structured",
-        model=str(tiny),
+        model=str(tiny_llama),
         corpus="pydoc",
         eval_tokens=256,
         seq_len=16,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from agents.hardware_architect import AGENT, plan, render
 from prompts import load_prompt
@@ -15,7 +14,6 @@ from tools.gnn.fit import GNNFitResult, HeldOut
 from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
 from tools.gnn.runs import ProfileRecord
 
-torch.set_num_threads(1)
 
 PHRASINGS = [
     ("profile GraphSAGE training on the digits graph with fan-out 10/5 and batch size 512", "gnn_profile",

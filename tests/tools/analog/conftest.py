@@ -1,5 +1,5 @@
-"""Fixtures for the analog tests: ngspice and the shared analog data (skip, saying what is missing), torch on one
-thread, and a scripted LLM that answers LLANA's three prompts (the shipped templates) with fixed replies."""
+"""Fixtures for the analog tests: ngspice and the shared analog data (skip, saying what is missing) and a
+scripted LLM that answers LLANA's three prompts (the shipped templates) with fixed replies."""
 
 from __future__ import annotations
 
@@ -8,16 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import torch
 
 from chipcrew.llm.adapters import llana_prompts
 from tools.analog.llana import LLANAPrompts
 from tools.common import DataNotFoundError, shared_data_dir
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

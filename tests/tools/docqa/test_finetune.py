@@ -48,7 +48,6 @@ def test_doc_triples_take_negatives_from_other_sections(docs_folder: Path) -> No
 
 
 def test_finetuning_updates_only_the_top_blocks_and_saves_a_loadable_model(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     csv_t = [Triple(f"What is term{i} in EDA?", f"Explain term{i}.", f"What is word{i} in EDA?") for i in range(4)]
     docs = [Triple("what sets density", "global placement density option", "routing layers")] * 2
     out = tmp_path / "ft"

@@ -7,7 +7,6 @@ import random
 from pathlib import Path
 
 import pytest
-import torch
 
 from tools.common import InputError
 from tools.gnn.config import DesignSpace, GNNConfig
@@ -24,7 +23,6 @@ from tools.gnn.pareto import Goal
 from tools.gnn.perfmodel import Prediction
 from tools.gnn.runs import TrainSettings
 
-torch.set_num_threads(1)
 GOAL = Goal("fastest", ref_time=1.0, ref_memory=100.0, ref_acc=0.9, tolerance=0.01, memory_budget=500.0)
 CANDS = [GNNConfig(hidden=h) for h in (8, 16, 32, 64, 128)]
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from tools.gnn.config import DesignSpace, GNNConfig
 from tools.gnn.fit import GNNFitArgs, run_gnn_fit
 from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
 from tools.gnn.runs import TrainSettings
 
-torch.set_num_threads(1)
 TRAIN = TrainSettings(epochs=3, device="cpu", clock="cpu")
 SPACE = DesignSpace(fanout_levels=[2, 4], layers=[2], batch_sizes=[4, 8], hiddens=[8, 16],
                     cache_policies=["none", "degree"], cache_ratios=[0.5], overlap=[False])

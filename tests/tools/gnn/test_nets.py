@@ -9,7 +9,6 @@ from tools.gnn.graphs import karate_graph
 from tools.gnn.nets import GNN, batch_flops, block_adjacency, layer_dims
 from tools.gnn.sampling import Block, FullBatchSampler
 
-torch.set_num_threads(1)
 
 
 def _full_block() -> tuple[Block, torch.Tensor]:

@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from pydantic import ValidationError
 
 from tools.gnn.config import GNNConfig
 from tools.gnn.profile import GNNProfileArgs, run_gnn_profile
 from tools.gnn.runs import TrainSettings
 
-torch.set_num_threads(1)
 TRAIN = TrainSettings(epochs=3, device="cpu", clock="cpu")
 
 

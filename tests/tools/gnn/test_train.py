@@ -11,7 +11,6 @@ from tools.gnn.graphs import GraphData, karate_graph
 from tools.gnn.runs import ProfileRecord, TrainSettings
 from tools.gnn.train import resolve_device, train_and_measure
 
-torch.set_num_threads(1)
 SETTINGS = TrainSettings(epochs=6, seed=0, device="cpu", clock="cpu")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from tools.gnn.config import GNNConfig
 from tools.gnn.graphs import GraphData, karate_graph, synthetic_graph
@@ -11,7 +10,6 @@ from tools.gnn.runs import TrainSettings
 from tools.gnn.train import train_and_measure
 from tools.gnn.workload import WorkloadCache
 
-torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,16 @@ def litho_data() -> None:
         pytest.skip(missing)
 
 
+@pytest.fixture(autouse=True)
+def _two_threads(two_torch_threads: None) -> None:
+    """The full 2048^2 canvas: its FFTs gain from the second core."""
+
+
 @pytest.fixture(scope="session")
 def sim(litho_data: None):
     """The ICCAD13 engine on the full 2048 canvas, CPU, float32."""
     from tools.litho.simulator import LithoSim
 
-    torch.set_num_threads(2)
     return LithoSim(device="cpu")
 
 

@@ -4,7 +4,6 @@ float32 engine per session."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 from tools.common import DataNotFoundError, shared_data_dir
 
@@ -19,10 +18,14 @@ def opc_data() -> None:
         pytest.skip(str(err))
 
 
+@pytest.fixture(autouse=True)
+def _two_threads(two_torch_threads: None) -> None:
+    """The full 2048^2 canvas: its FFTs gain from the second core."""
+
+
 @pytest.fixture(scope="session")
 def sim(opc_data: None):
     """The ICCAD13 engine on the full 2048 canvas, CPU, float32."""
     from tools.litho.simulator import LithoSim
 
-    torch.set_num_threads(2)
     return LithoSim(device="cpu")
