@@ -31,6 +31,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "eval.bench_analog",
     "eval.bench_compress",
     "eval.bench_web",
+    "eval.bench_llm",
 )
 
 

@@ -56,6 +56,7 @@ SMALL: dict[str, str] = {
     "chipcrew bench dev-docqa --out runs/dev": None,  # the dev grid fine-tunes embedders (tens of minutes): slow only
     "chipcrew bench startup --out runs/startup": "",  # exits 1 over a time budget: see test_startup_bench_runs
     "chipcrew bench web --out runs/web": "bench web --quick --out {tmp}/web",  # 5 sessions x 3 turns, 3 page loads
+    "chipcrew bench llm --out runs/llm": "bench llm --quick --out {tmp}/llm",  # 2 system prompts, 8-token replies
 }
 SLOW_ONLY = [cmd for cmd, small in SMALL.items() if small is None]
 

@@ -31,6 +31,7 @@ COMMANDS: dict[str, Lazy] = {
     "gnn": Lazy("chipcrew.commands.bench_gnn:command", "Search GNN training configurations against the default and random search; model error; memory guard."),
     "analog": Lazy("chipcrew.commands.bench_analog:command", "Optimise the net weights of the OTA layout with every method on the same black box and print the tables."),
     "web": Lazy("chipcrew.commands.bench_web:command", "Web workspace: page load -> interactive, first SSE event, 20 concurrent sessions x 5 routing-only turns."),
+    "llm": Lazy("chipcrew.commands.bench_basic:llm", "Embedded SmolLM2: reply time with a full prefill vs the kept prefix cache, per system prompt."),
     "compress": Lazy("chipcrew.commands.bench_compress:command", "Compress SmolLM2-135M, the digits ViT and the pretrained ViT-S/14's tokens; print method x setting tables."),
 }
 

@@ -1,4 +1,4 @@
-"""``chipcrew bench router`` and ``chipcrew bench mixpe``: benchmarks whose only options are where and how big."""
+"""``chipcrew bench router``, ``mixpe`` and ``llm``: benchmarks whose only options are where and how big."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib
 from chipcrew.commands import terminal
 from chipcrew.commands.bench import JsonOpt, OutOpt, QuickOpt, show
 
-__all__ = ("router", "mixpe")
+__all__ = ("router", "mixpe", "llm")
 
 
 def _run(module: str, out: OutOpt, quick: bool, as_json: bool) -> None:
@@ -28,3 +28,8 @@ def router(out: OutOpt = None, quick: QuickOpt = False, as_json: JsonOpt = False
 def mixpe(out: OutOpt = None, quick: QuickOpt = False, as_json: JsonOpt = False) -> None:
     """MixPE perf/energy model vs the authors' simulator, and the bit-exact GEMM check."""
     _run("eval.bench_mixpe", out, quick, as_json)
+
+
+def llm(out: OutOpt = None, quick: QuickOpt = False, as_json: JsonOpt = False) -> None:
+    """Embedded SmolLM2: reply time with a full prefill vs the kept prefix cache, per system prompt."""
+    _run("eval.bench_llm", out, quick, as_json)

@@ -30,6 +30,10 @@ class ChatReply(BaseModel):
     tool_calls: list[ToolCallOut] = Field(default_factory=list)
     model: str = ""
     seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens served from a kept prefix cache (OpenAI's ``usage.prompt_tokens_details.cached_tokens``)."""
 
 
 class LLMError(ChipCrewError, RuntimeError):

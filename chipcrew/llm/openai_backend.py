@@ -87,8 +87,13 @@ class OpenAIClient:
                 raise LLMResponseError(
                     f"{self.base_url} ignored the JSON schema: reply is not JSON ({content[:80]!r})"
                 ) from exc
+        usage = completion.usage  # optional in the API: a server may not count
+        details = getattr(usage, "prompt_tokens_details", None)
         return ChatReply(
-            content=content, tool_calls=calls, model=completion.model or self.model, seconds=time.perf_counter() - start
+            content=content, tool_calls=calls, model=completion.model or self.model, seconds=time.perf_counter() - start,
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            cached_tokens=getattr(details, "cached_tokens", 0) or 0,
         )
 
     def _call(self, fn: Any) -> Any:

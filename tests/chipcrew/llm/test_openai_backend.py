@@ -24,6 +24,16 @@ def test_plain_chat_round_trip(llm_server: str) -> None:
     assert reply.content.strip()
 
 
+def test_usage_counts_tokens_and_the_kept_prefix_over_the_wire(llm_server: str) -> None:
+    """OpenAI's usage fields, filled by ``chipcrew serve``: the third call with one system prompt reads it from the
+    kept prefix cache (``prompt_tokens_details.cached_tokens``)."""
+    client = OpenAIClient(llm_server, max_tokens=4)
+    messages = [Message(role="system", content="You are a terse mask-rule checker."), Message(role="user", content="Hi")]
+    first, _, third = (client.chat(messages) for _ in range(3))
+    assert first.prompt_tokens == third.prompt_tokens > 10 and 0 < first.completion_tokens <= 4
+    assert first.cached_tokens == 0 < third.cached_tokens < third.prompt_tokens
+
+
 def test_json_schema_constraint_really_applies(llm_server: str) -> None:
     # Labels the model would never produce unprompted: only an enforced grammar yields them.
     schema = {
