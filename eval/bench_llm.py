@@ -30,14 +30,14 @@ PUBLISHED = (
 
 def prompts(quick: bool) -> list[tuple[str, str, str]]:
     """``(label, system prompt, request)``: each agent's planner prompt with its first example, and the summary
-    prompt with a finding (quick: the summary and the hardware architect)."""
+    prompt with a finding (quick: the summary and the doc-QA agent's, the shortest)."""
     from agents import registry
     from prompts import load_prompt
 
     finding = "MixPE-W4A8 is 8.98x faster than the INT8 array on OPT-6.7B"
     rows = [("summary", load_prompt("summary"), finding)]
     for name, spec in registry().items():
-        if quick and name != "hardware_architect":
+        if quick and name != "eda_doc_qa":
             continue
         rows.append((name, load_prompt(spec.prompt), spec.examples[0]))
     return rows
