@@ -94,8 +94,9 @@ def to_markdown(result: dict[str, Any]) -> str:
     ]
     for r in result["rows"]:
         lines.append(
-            f"| {r['prompt']} | {r['prompt_tokens']:,} | {r['cached_tokens']:,} | {r['reply_tokens']} | {r['full_prefill_s']:.2f} | {r['building_s']:.2f} | "
-            f"{r['kept_prefix_s']:.2f} | {r['speedup_vs_full_prefill']:.2f}x | {'yes' if r['same_tokens'] else 'NO'} |"
+            f"| {r['prompt']} | {r['prompt_tokens']:,} | {r['cached_tokens']:,} | {r['reply_tokens']} | "
+            f"{r['full_prefill_s']:.2f} | {r['building_s']:.2f} | {r['kept_prefix_s']:.2f} | "
+            f"{r['speedup_vs_full_prefill']:.2f}x | {'yes' if r['same_tokens'] else 'NO'} |"
         )
     lines += ["", f"Published: {result['published']}"]
     return "\n".join(lines)

@@ -7,14 +7,15 @@ it makes. Loading prints nothing (transformers' conversion bars, warnings) unles
 the tools' parameters) are enforced token by token with xgrammar, the grammar engine vLLM itself uses, so a
 reply always parses. A system prompt seen a second time has its key/value cache kept (prefix caching, as vLLM
 does), so later calls with it skip its prefill: 9.45 -> 4.17 s for a 40-token reply after the hardware architect's
-1,408-token prompt on one core, the same tokens (greedy decoding; ``chipcrew bench llm``). A 135M model is too weak to take decisions:
-ChipCrew uses it only for phrasing.
+1,408-token prompt on one core, the same tokens (greedy decoding; ``chipcrew bench llm``). A 135M model is too
+weak to take decisions: ChipCrew uses it only for phrasing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import json
 import os
@@ -89,7 +90,7 @@ class EmbeddedClient:
             with torch.no_grad(), torch_threads(1):  # decoding a 135M model is latency-bound
                 cache, cached_tokens = self._prefix_cache(messages, inputs["input_ids"])
                 if cache is not None:
-                    extra[_cache_keyword(self._model)] = cache
+                    extra[_cache_keyword(type(self._model))] = cache
                 out = self._model.generate(
                     **inputs,
                     max_new_tokens=max_tokens or self.max_tokens,
@@ -138,7 +139,7 @@ class EmbeddedClient:
             if n >= input_ids.shape[1] or not torch.equal(input_ids[0, :n], prefix[0]):
                 return None, 0  # the chat template does not render the system turn as a prefix
             cache = DynamicCache()
-            self._model(input_ids=prefix, use_cache=True, **{_cache_keyword(self._model): cache})
+            self._model(input_ids=prefix, use_cache=True, **{_cache_keyword(type(self._model)): cache})
             self._prefixes[key] = cache
             if len(self._prefixes) > PREFIX_SLOTS:
                 self._prefixes.popitem(last=False)
@@ -159,9 +160,11 @@ class EmbeddedClient:
         return LogitsProcessor(compiled)
 
 
-def _cache_keyword(model: Any) -> str:
-    """The keyword a model takes its KV cache under: ``cache`` in transformers 5.x, ``past_key_values`` before."""
-    return "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+@functools.cache
+def _cache_keyword(model_type: type) -> str:
+    """The keyword a model class takes its KV cache under: ``cache`` in transformers 5.x, ``past_key_values`` before
+    (read once per class, not on every call)."""
+    return "cache" if "cache" in inspect.signature(model_type.forward).parameters else "past_key_values"
 
 
 _MODELS: dict[tuple[Path, Path | None], tuple[Any, Any]] = {}
